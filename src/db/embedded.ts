@@ -1,0 +1,118 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { DatabaseUnavailableError } from '../errors.js';
+import { acquireFolderLock, type FolderLock } from './folder-lock.js';
+import type { Database, Queryable, QueryResult } from './types.js';
+
+export interface EmbeddedDatabaseOptions {
+  /** Folder the data lives in; created when missing. `memory://` keeps it in memory (tests). */
+  dataDir: string;
+}
+
+export const IN_MEMORY = 'memory://';
+
+export async function openEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<Database> {
+  if (options.dataDir === IN_MEMORY) {
+    const pglite = await startPGlite(undefined, 'memory');
+    return new EmbeddedDatabase(pglite, IN_MEMORY, null);
+  }
+  const dir = resolve(options.dataDir);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK | constants.R_OK);
+  } catch (error) {
+    throw new DatabaseUnavailableError(
+      `cannot use the embedded database folder ${dir}: ${(error as Error).message}. ` +
+        'Make it writable, choose another folder with RETRAINING_DATA_DIR, or set DATABASE_URL to use a PostgreSQL server.',
+      { cause: error },
+    );
+  }
+  const lock = acquireFolderLock(dir);
+  try {
+    const pglite = await startPGlite(dir, dir);
+    return new EmbeddedDatabase(pglite, dir, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startPGlite(dir: string | undefined, location: string): Promise<PGlite> {
+  try {
+    const pglite = new PGlite(dir);
+    await pglite.waitReady;
+    return pglite;
+  } catch (error) {
+    throw new DatabaseUnavailableError(
+      `cannot open the embedded database in ${location}: ${(error as Error).message}. ` +
+        'If the folder was written by another PostgreSQL or PGlite version, move it aside and start again.',
+      { cause: error },
+    );
+  }
+}
+
+class EmbeddedDatabase implements Database {
+  readonly kind = 'embedded' as const;
+  private closed = false;
+
+  constructor(
+    private readonly pglite: PGlite,
+    readonly location: string,
+    private readonly lock: FolderLock | null,
+  ) {}
+
+  async query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    this.assertOpen();
+    return toResult(await this.pglite.query<Row>(sql, params as unknown[] | undefined));
+  }
+
+  async exec(sql: string): Promise<void> {
+    this.assertOpen();
+    await this.pglite.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    // PGlite's transaction holds its single connection exclusively and rolls back on a throw.
+    return this.pglite.transaction((tx) => fn(wrapTransaction(tx)));
+  }
+
+  /** The PGlite instance, for adapters (pg-boss) that need the raw connection. */
+  get raw(): PGlite {
+    return this.pglite;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.pglite.close();
+    } finally {
+      this.lock?.release();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DatabaseUnavailableError(`the embedded database in ${this.location} is closed`);
+  }
+}
+
+function wrapTransaction(tx: Transaction): Queryable {
+  return {
+    query: async <Row>(sql: string, params?: readonly unknown[]) =>
+      toResult(await tx.query<Row>(sql, params as unknown[] | undefined)),
+    exec: async (sql: string) => {
+      await tx.exec(sql);
+    },
+  };
+}
+
+function toResult<Row>(result: { rows: Row[]; affectedRows?: number }): QueryResult<Row> {
+  // PGlite reports 0 affected rows for a SELECT where pg reports the rows returned.
+  return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
+}
+
+export function isEmbedded(db: Database): db is Database & { raw: PGlite } {
+  return db.kind === 'embedded' && 'raw' in db;
+}

@@ -1,0 +1,26 @@
+import { sql as initial } from './001_initial.js';
+
+export interface Migration {
+  /** Applied in ascending order; never renumber or edit one that has shipped. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+
+/** The tables the system owns, in an order that respects foreign keys (referenced first). */
+export const TABLES = [
+  'ml_model_versions',
+  'ab_tests',
+  'performance_alerts',
+  'deployment_events',
+  'model_performance_metrics',
+  'market_bars',
+  'live_trades',
+  'model_artifacts',
+  'retraining_jobs',
+  'prediction_samples',
+] as const;
+
+export type TableName = (typeof TABLES)[number];

@@ -1,0 +1,117 @@
+import pg from 'pg';
+import { ValidationError } from '../errors.js';
+import { describeConnectionError } from './errors.js';
+import type { Database, Queryable, QueryResult } from './types.js';
+import { redactDatabaseUrl } from './url.js';
+
+export interface ServerDatabaseOptions {
+  url: string;
+  /** Schema to create (if missing) and put first on the search path; tests use one per test. */
+  schema?: string;
+  /** Pool size; pg-boss takes its own connections on top of these. */
+  maxConnections?: number;
+  connectTimeoutMs?: number;
+}
+
+const INT8_OID = 20;
+
+// Both backends return the same JavaScript types: PGlite parses int8 (counts) as numbers, so pg
+// does too; per pool, so pg-boss's own pool keeps the driver's defaults.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openServerDatabase(options: ServerDatabaseOptions): Promise<Database> {
+  const location = redactDatabaseUrl(options.url);
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+    throw new ValidationError(
+      `database schema "${options.schema}" is not a valid name; expected lower-case letters, digits and _`,
+      'schema',
+    );
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    application_name: 'ai-trading-retraining',
+    types,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+
+  try {
+    if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    else await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw describeConnectionError(error, location);
+  }
+  return new ServerDatabase(pool, location);
+}
+
+class ServerDatabase implements Database {
+  readonly kind = 'server' as const;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+  ) {}
+
+  async query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    try {
+      const result = await this.pool.query(sql, params as unknown[] | undefined);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    } catch (error) {
+      throw describeConnectionError(error, this.location);
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw describeConnectionError(error, this.location);
+    }
+    const tx: Queryable = {
+      query: async <Row>(sql: string, params?: readonly unknown[]) => {
+        const result = await client.query(sql, params as unknown[] | undefined);
+        return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+      },
+      exec: async (sql: string) => {
+        await client.query(sql);
+      },
+    };
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const value = await fn(tx);
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError;
+      }
+      throw describeConnectionError(error, this.location);
+    } finally {
+      // A client whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool.ending) await this.pool.end();
+  }
+}

@@ -1,0 +1,25 @@
+/** The small interface every part of the system uses to reach PostgreSQL, embedded or server. */
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  /** Rows affected by an INSERT/UPDATE/DELETE, or rows returned by a SELECT. */
+  rowCount: number;
+}
+
+export interface Queryable {
+  /** One statement with `$1`-style parameters. */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** Several statements without parameters (DDL, migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export type DatabaseKind = 'embedded' | 'server';
+
+export interface Database extends Queryable {
+  readonly kind: DatabaseKind;
+  /** Where the data lives, safe to print: the data folder, or the server URL without its password. */
+  readonly location: string;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

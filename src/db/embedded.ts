@@ -94,7 +94,8 @@ class EmbeddedDatabase implements Database {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new DatabaseUnavailableError(`the embedded database in ${this.location} is closed`);
+    if (this.closed)
+      throw new DatabaseUnavailableError(`the embedded database in ${this.location} is closed`);
   }
 }
 

@@ -17,10 +17,15 @@ const HISTORY_TABLE = 'schema_migrations';
  * applied. Refuses a database that a newer release migrated, or whose applied migrations differ
  * from this release's.
  */
-export async function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
+export async function migrate(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<MigrationReport> {
   assertOrdered(migrations);
   return db.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('ai-trading-retraining.migrate.' || current_schema()))`);
+    await tx.query(
+      `SELECT pg_advisory_xact_lock(hashtext('ai-trading-retraining.migrate.' || current_schema()))`,
+    );
     await tx.exec(`CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
       version INTEGER PRIMARY KEY,
       name TEXT NOT NULL,
@@ -55,12 +60,13 @@ export async function migrate(db: Database, migrations: readonly Migration[] = M
 
 /** The highest applied migration, or 0 for a database that was never migrated. */
 export async function schemaVersion(db: Queryable): Promise<number> {
-  const exists = await db.query<{ present: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AS present`,
-    [HISTORY_TABLE],
-  );
+  const exists = await db.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [
+    HISTORY_TABLE,
+  ]);
   if (!exists.rows[0]?.present) return 0;
-  const result = await db.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${HISTORY_TABLE}`);
+  const result = await db.query<{ version: number | null }>(
+    `SELECT max(version) AS version FROM ${HISTORY_TABLE}`,
+  );
   return result.rows[0]?.version ?? 0;
 }
 

@@ -1,0 +1,12 @@
+export * as versions from './versions.js';
+export * as artifacts from './artifacts.js';
+export * as abTests from './ab-tests.js';
+export * as alerts from './alerts.js';
+export * as deploymentEvents from './deployment-events.js';
+export * as performanceMetrics from './performance-metrics.js';
+export * as marketBars from './market-bars.js';
+export * as liveTrades from './live-trades.js';
+export * as retrainingJobs from './retraining-jobs.js';
+export * as predictionSamples from './prediction-samples.js';
+export * as status from './status.js';
+export type { JsonObject, JsonValue } from './json.js';

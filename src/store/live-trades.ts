@@ -1,0 +1,114 @@
+import type { Queryable } from '../db/types.js';
+import { toJson } from './json.js';
+
+export type TradeSide = 'long' | 'short';
+export type TradeStatus = 'open' | 'closed';
+export type AbArm = 'A' | 'B';
+
+export interface LiveTrade {
+  idempotencyKey: string;
+  symbol: string;
+  side: TradeSide;
+  quantity: number;
+  entryTime: Date;
+  entryPrice: number;
+  exitTime: Date | null;
+  exitPrice: number | null;
+  fees: number;
+  pnl: number | null;
+  status: TradeStatus;
+  modelVersion: string | null;
+  abTestId: string | null;
+  arm: AbArm | null;
+  /** The observation the model saw when it decided. */
+  observation: number[] | null;
+  account: string | null;
+}
+
+export interface LiveTradeRow extends LiveTrade {
+  id: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const COLUMNS = `id, idempotency_key AS "idempotencyKey", symbol, side, quantity, entry_time AS "entryTime",
+  entry_price AS "entryPrice", exit_time AS "exitTime", exit_price AS "exitPrice", fees, pnl, status,
+  model_version AS "modelVersion", ab_test_id AS "abTestId", arm, observation, account,
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** Inserts trades in one statement; a trade whose idempotency key is already stored is skipped. */
+export async function insertTrades(
+  db: Queryable,
+  trades: readonly LiveTrade[],
+): Promise<{ inserted: number }> {
+  if (trades.length === 0) return { inserted: 0 };
+  const pick = <T>(fn: (trade: LiveTrade) => T) => trades.map(fn);
+  const result = await db.query(
+    `INSERT INTO live_trades (idempotency_key, symbol, side, quantity, entry_time, entry_price, exit_time,
+       exit_price, fees, pnl, status, model_version, ab_test_id, arm, observation, account)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[], $6::float8[],
+       $7::timestamptz[], $8::float8[], $9::float8[], $10::float8[], $11::text[], $12::text[], $13::uuid[],
+       $14::text[], $15::jsonb[], $16::text[])
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+    [
+      pick((t) => t.idempotencyKey),
+      pick((t) => t.symbol),
+      pick((t) => t.side),
+      pick((t) => t.quantity),
+      pick((t) => t.entryTime.toISOString()),
+      pick((t) => t.entryPrice),
+      pick((t) => t.exitTime?.toISOString() ?? null),
+      pick((t) => t.exitPrice),
+      pick((t) => t.fees),
+      pick((t) => t.pnl),
+      pick((t) => t.status),
+      pick((t) => t.modelVersion),
+      pick((t) => t.abTestId),
+      pick((t) => t.arm),
+      pick((t) => toJson(t.observation)),
+      pick((t) => t.account),
+    ],
+  );
+  return { inserted: result.rowCount };
+}
+
+export interface TradeQuery {
+  /** Trades that closed (or, with `includeOpen`, opened) at or after this instant. */
+  from?: Date;
+  to?: Date;
+  includeOpen?: boolean;
+  modelVersion?: string;
+  abTestId?: string;
+  limit?: number;
+}
+
+/** Most recent first: closed trades by exit time, open ones by entry time. */
+export async function listTrades(db: Queryable, query: TradeQuery = {}): Promise<LiveTradeRow[]> {
+  const result = await db.query<LiveTradeRow>(
+    `SELECT ${COLUMNS} FROM live_trades
+     WHERE (status = 'closed' OR $3::boolean)
+       AND ($1::timestamptz IS NULL OR COALESCE(exit_time, entry_time) >= $1)
+       AND ($2::timestamptz IS NULL OR COALESCE(exit_time, entry_time) <= $2)
+       AND ($4::text IS NULL OR model_version = $4)
+       AND ($5::uuid IS NULL OR ab_test_id = $5)
+     ORDER BY COALESCE(exit_time, entry_time) DESC, id
+     LIMIT $6`,
+    [
+      query.from ?? null,
+      query.to ?? null,
+      query.includeOpen ?? false,
+      query.modelVersion ?? null,
+      query.abTestId ?? null,
+      query.limit ?? 10_000,
+    ],
+  );
+  return result.rows;
+}
+
+export async function findTrade(db: Queryable, idempotencyKey: string): Promise<LiveTradeRow | null> {
+  const result = await db.query<LiveTradeRow>(
+    `SELECT ${COLUMNS} FROM live_trades WHERE idempotency_key = $1`,
+    [idempotencyKey],
+  );
+  return result.rows[0] ?? null;
+}

@@ -1,0 +1,62 @@
+import type { Queryable } from '../db/types.js';
+import { toJson, type JsonObject } from './json.js';
+
+export type MetricsSource = 'live' | 'backtest' | 'validation' | 'ab_test';
+
+export interface PerformanceMetricsRow {
+  id: string;
+  version: string;
+  timestamp: Date;
+  metrics: JsonObject;
+  source: MetricsSource;
+  windowStart: Date | null;
+  windowEnd: Date | null;
+  tradeCount: number | null;
+}
+
+export interface NewPerformanceMetrics {
+  version: string;
+  metrics: JsonObject;
+  source?: MetricsSource;
+  timestamp?: Date;
+  windowStart?: Date | null;
+  windowEnd?: Date | null;
+  tradeCount?: number | null;
+}
+
+const COLUMNS = `id, version, timestamp, metrics, source, window_start AS "windowStart", window_end AS "windowEnd",
+  trade_count AS "tradeCount"`;
+
+export async function recordPerformanceMetrics(
+  db: Queryable,
+  input: NewPerformanceMetrics,
+): Promise<PerformanceMetricsRow> {
+  const result = await db.query<PerformanceMetricsRow>(
+    `INSERT INTO model_performance_metrics (version, timestamp, metrics, source, window_start, window_end, trade_count)
+     VALUES ($1, COALESCE($2, NOW()), $3::jsonb, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    [
+      input.version,
+      input.timestamp ?? null,
+      toJson(input.metrics),
+      input.source ?? 'live',
+      input.windowStart ?? null,
+      input.windowEnd ?? null,
+      input.tradeCount ?? null,
+    ],
+  );
+  return result.rows[0]!;
+}
+
+export async function listPerformanceMetrics(
+  db: Queryable,
+  options: { version?: string; since?: Date; source?: MetricsSource; limit?: number } = {},
+): Promise<PerformanceMetricsRow[]> {
+  const result = await db.query<PerformanceMetricsRow>(
+    `SELECT ${COLUMNS} FROM model_performance_metrics
+     WHERE ($1::text IS NULL OR version = $1) AND ($2::timestamptz IS NULL OR timestamp >= $2)
+       AND ($3::text IS NULL OR source = $3)
+     ORDER BY timestamp ASC LIMIT $4`,
+    [options.version ?? null, options.since ?? null, options.source ?? null, options.limit ?? 1000],
+  );
+  return result.rows;
+}

@@ -1,0 +1,137 @@
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { Queryable } from '../db/types.js';
+import { toJson, type JsonObject } from './json.js';
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export type JobTrigger = 'manual' | 'schedule' | 'startup' | 'api';
+
+export interface JobLogLine {
+  time: string;
+  level: string;
+  message: string;
+  data?: JsonObject;
+}
+
+export interface RetrainingJobRow {
+  id: string;
+  status: JobStatus;
+  stage: string | null;
+  progress: number;
+  logs: JobLogLine[];
+  error: string | null;
+  trigger: JobTrigger;
+  dataStart: Date | null;
+  dataEnd: Date | null;
+  baseVersion: string | null;
+  resultVersion: string | null;
+  result: JsonObject | null;
+  config: JsonObject | null;
+  attempt: number;
+  worker: string | null;
+  heartbeatAt: Date | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+}
+
+const COLUMNS = `id, status, stage, progress, logs, error, trigger, data_start AS "dataStart", data_end AS "dataEnd",
+  base_version AS "baseVersion", result_version AS "resultVersion", result, config, attempt, worker,
+  heartbeat_at AS "heartbeatAt", created_at AS "createdAt", started_at AS "startedAt",
+  finished_at AS "finishedAt", updated_at AS "updatedAt"`;
+
+export async function createJob(
+  db: Queryable,
+  input: { trigger: JobTrigger; config?: JsonObject; dataStart?: Date; dataEnd?: Date },
+): Promise<RetrainingJobRow> {
+  const result = await db.query<RetrainingJobRow>(
+    `INSERT INTO retraining_jobs (trigger, config, data_start, data_end) VALUES ($1, $2::jsonb, $3, $4)
+     RETURNING ${COLUMNS}`,
+    [input.trigger, toJson(input.config), input.dataStart ?? null, input.dataEnd ?? null],
+  );
+  return result.rows[0]!;
+}
+
+export async function findJob(db: Queryable, id: string): Promise<RetrainingJobRow | null> {
+  const result = await db.query<RetrainingJobRow>(`SELECT ${COLUMNS} FROM retraining_jobs WHERE id = $1`, [
+    id,
+  ]);
+  return result.rows[0] ?? null;
+}
+
+export async function getJob(db: Queryable, id: string): Promise<RetrainingJobRow> {
+  const row = await findJob(db, id);
+  if (!row) throw new NotFoundError(`retraining job "${id}" does not exist`);
+  return row;
+}
+
+export async function listJobs(db: Queryable, limit = 50): Promise<RetrainingJobRow[]> {
+  const result = await db.query<RetrainingJobRow>(
+    `SELECT ${COLUMNS} FROM retraining_jobs ORDER BY created_at DESC LIMIT $1`,
+    [limit],
+  );
+  return result.rows;
+}
+
+export async function findRunningJob(db: Queryable): Promise<RetrainingJobRow | null> {
+  const result = await db.query<RetrainingJobRow>(
+    `SELECT ${COLUMNS} FROM retraining_jobs WHERE status = 'running'`,
+  );
+  return result.rows[0] ?? null;
+}
+
+/** Marks a queued job running; a second running job is refused by the database. */
+export async function startJob(db: Queryable, id: string, worker: string): Promise<RetrainingJobRow> {
+  try {
+    const result = await db.query<RetrainingJobRow>(
+      `UPDATE retraining_jobs SET status = 'running', worker = $2, started_at = NOW(), heartbeat_at = NOW(),
+         updated_at = NOW()
+       WHERE id = $1 AND status = 'queued' RETURNING ${COLUMNS}`,
+      [id, worker],
+    );
+    const row = result.rows[0];
+    if (!row) throw new ConflictError(`retraining job "${id}" is not queued; it cannot start`);
+    return row;
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') {
+      throw new ConflictError('another retraining job is already running; only one runs at a time');
+    }
+    throw error;
+  }
+}
+
+export async function updateJobProgress(
+  db: Queryable,
+  id: string,
+  progress: { stage: string; progress: number; logs?: JobLogLine[] },
+): Promise<void> {
+  const result = await db.query(
+    `UPDATE retraining_jobs SET stage = $2, progress = $3, logs = logs || $4::jsonb, heartbeat_at = NOW(),
+       updated_at = NOW()
+     WHERE id = $1`,
+    [id, progress.stage, progress.progress, JSON.stringify(progress.logs ?? [])],
+  );
+  if (result.rowCount === 0) throw new NotFoundError(`retraining job "${id}" does not exist`);
+}
+
+export async function finishJob(
+  db: Queryable,
+  id: string,
+  end: {
+    status: Extract<JobStatus, 'succeeded' | 'failed' | 'skipped' | 'cancelled'>;
+    error?: string | null;
+    result?: JsonObject | null;
+    resultVersion?: string | null;
+  },
+): Promise<RetrainingJobRow> {
+  const result = await db.query<RetrainingJobRow>(
+    `UPDATE retraining_jobs SET status = $2, error = $3, result = $4::jsonb, result_version = $5,
+       progress = CASE WHEN $2 = 'succeeded' THEN 1 ELSE progress END, finished_at = NOW(), updated_at = NOW()
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, end.status, end.error ?? null, toJson(end.result), end.resultVersion ?? null],
+  );
+  const row = result.rows[0];
+  if (!row) throw new NotFoundError(`retraining job "${id}" does not exist`);
+  return row;
+}

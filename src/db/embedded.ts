@@ -114,6 +114,11 @@ function toResult<Row>(result: { rows: Row[]; affectedRows?: number }): QueryRes
   return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
 }
 
+/** Wraps a PGlite instance the caller started (tests clone one template per test). */
+export function wrapPGlite(pglite: PGlite, location: string): Database & { raw: PGlite } {
+  return new EmbeddedDatabase(pglite, location, null);
+}
+
 export function isEmbedded(db: Database): db is Database & { raw: PGlite } {
   return db.kind === 'embedded' && 'raw' in db;
 }

@@ -126,8 +126,8 @@ export async function finishJob(
   },
 ): Promise<RetrainingJobRow> {
   const result = await db.query<RetrainingJobRow>(
-    `UPDATE retraining_jobs SET status = $2, error = $3, result = $4::jsonb, result_version = $5,
-       progress = CASE WHEN $2 = 'succeeded' THEN 1 ELSE progress END, finished_at = NOW(), updated_at = NOW()
+    `UPDATE retraining_jobs SET status = $2::text, error = $3, result = $4::jsonb, result_version = $5,
+       progress = CASE WHEN $2::text = 'succeeded' THEN 1 ELSE progress END, finished_at = NOW(), updated_at = NOW()
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [id, end.status, end.error ?? null, toJson(end.result), end.resultVersion ?? null],
   );

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/connect.js';
+import { DatabaseUnavailableError, ValidationError } from '../../src/errors.js';
+import { BACKEND, createTestDatabase, SERVER_URL } from '../helpers/database.js';
+
+describe('PostgreSQL server connection', () => {
+  it('names the unreachable server and hides the password', async () => {
+    const error = await openDatabase({ url: 'postgres://trader:s3cret-pw@127.0.0.1:1/prod' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    const message = String(error);
+    expect(message).toContain('127.0.0.1:1');
+    expect(message).toContain('ECONNREFUSED');
+    expect(message).not.toContain('s3cret-pw');
+  });
+
+  it('refuses a schema name that is not a plain identifier', async () => {
+    await expect(
+      openDatabase({ url: 'postgres://postgres@127.0.0.1:5432/test', schema: 'x; DROP TABLE y' }),
+    ).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it.skipIf(!SERVER_URL)(
+    'rolls back a failed transaction and returns the connection to the pool',
+    async () => {
+      const test = await createTestDatabase();
+      try {
+        await test.db.exec('CREATE TABLE t (id int PRIMARY KEY)');
+        for (let i = 0; i < 10; i++) {
+          await expect(
+            test.db.transaction(async (tx) => {
+              await tx.query('INSERT INTO t VALUES (1)');
+              await tx.query('INSERT INTO t VALUES (1)');
+            }),
+          ).rejects.toThrow(/duplicate key/);
+        }
+        const rows = await test.db.query<{ n: number }>('SELECT count(*) AS n FROM t');
+        expect(rows.rows[0]!.n).toBe(0);
+        expect(test.db.kind).toBe(BACKEND);
+      } finally {
+        await test.close();
+      }
+    },
+  );
+});

@@ -10,6 +10,7 @@ export const VERSION_STATUSES = [
   'production',
   'retired',
   'rolled_back',
+  'failed',
 ] as const;
 export type VersionStatus = (typeof VERSION_STATUSES)[number];
 export type ModelType = 'ppo' | 'cppo';

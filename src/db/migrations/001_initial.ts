@@ -27,7 +27,7 @@ CREATE TABLE ml_model_versions (
   CONSTRAINT ml_model_versions_version_check CHECK (length(trim(version)) > 0),
   CONSTRAINT ml_model_versions_model_type_check CHECK (model_type IN ('ppo', 'cppo')),
   CONSTRAINT ml_model_versions_status_check CHECK (
-    status IN ('training', 'validated', 'rejected', 'ab_testing', 'production', 'retired', 'rolled_back')
+    status IN ('training', 'validated', 'rejected', 'ab_testing', 'production', 'retired', 'rolled_back', 'failed')
   ),
   CONSTRAINT ml_model_versions_data_points_check CHECK (data_points >= 0),
   CONSTRAINT ml_model_versions_checksum_check CHECK (checksum IS NULL OR checksum ~ '^[0-9a-f]{64}$'),

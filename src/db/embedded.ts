@@ -72,6 +72,11 @@ class EmbeddedDatabase implements Database {
     await this.pglite.exec(sql);
   }
 
+  async copyFrom(table: string, columns: readonly string[], text: string): Promise<void> {
+    this.assertOpen();
+    await this.pglite.query(copySql(table, columns), [], { blob: new Blob([text]) });
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.assertOpen();
     // PGlite's transaction holds its single connection exclusively and rolls back on a throw.
@@ -106,7 +111,15 @@ function wrapTransaction(tx: Transaction): Queryable {
     exec: async (sql: string) => {
       await tx.exec(sql);
     },
+    copyFrom: async (table, columns, text) => {
+      await tx.query(copySql(table, columns), [], { blob: new Blob([text]) });
+    },
   };
+}
+
+// PGlite has no STDIN: COPY reads the blob passed with the query from the virtual file /dev/blob.
+function copySql(table: string, columns: readonly string[]): string {
+  return `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`;
 }
 
 function toResult<Row>(result: { rows: Row[]; affectedRows?: number }): QueryResult<Row> {

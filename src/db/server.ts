@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyStream } from 'pg-copy-streams';
 import { ValidationError } from '../errors.js';
 import { describeConnectionError } from './errors.js';
 import type { Database, Queryable, QueryResult } from './types.js';
@@ -76,6 +79,22 @@ class ServerDatabase implements Database {
     await this.query(sql);
   }
 
+  async copyFrom(table: string, columns: readonly string[], text: string): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw describeConnectionError(error, this.location);
+    }
+    try {
+      await copyInto(client, table, columns, text);
+    } catch (error) {
+      throw describeConnectionError(error, this.location);
+    } finally {
+      client.release();
+    }
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
@@ -91,6 +110,7 @@ class ServerDatabase implements Database {
       exec: async (sql: string) => {
         await client.query(sql);
       },
+      copyFrom: (table, columns, text) => copyInto(client, table, columns, text),
     };
     let broken: unknown;
     try {
@@ -114,4 +134,9 @@ class ServerDatabase implements Database {
   async close(): Promise<void> {
     if (!this.pool.ending) await this.pool.end();
   }
+}
+
+async function copyInto(client: pg.PoolClient, table: string, columns: readonly string[], text: string): Promise<void> {
+  const sink = client.query(copyStream(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+  await pipeline(Readable.from([text]), sink);
 }

@@ -11,6 +11,11 @@ export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
   /** Several statements without parameters (DDL, migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Bulk load with COPY … FROM STDIN in PostgreSQL's text format: one row per line, columns
+   * separated by tabs, `\N` for NULL. `table` and `columns` come from code, never from input.
+   */
+  copyFrom(table: string, columns: readonly string[], text: string): Promise<void>;
 }
 
 export type DatabaseKind = 'embedded' | 'server';

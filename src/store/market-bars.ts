@@ -78,3 +78,86 @@ export async function summariseBars(db: Queryable): Promise<BarSeriesSummary[]> 
   );
   return result.rows;
 }
+
+/*
+ * Bulk import: rows are COPYed into a temporary staging table, then merged into market_bars in
+ * one statement. Call all three inside one transaction; the staging table drops at commit.
+ */
+const STAGING = 'bar_staging';
+export const BAR_STAGING_COLUMNS = [
+  'symbol',
+  'interval',
+  'ts',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'line',
+];
+
+export async function createBarStaging(tx: Queryable): Promise<void> {
+  await tx.exec(`CREATE TEMP TABLE ${STAGING} (
+    symbol TEXT NOT NULL, interval TEXT NOT NULL, ts TIMESTAMPTZ NOT NULL, open FLOAT8 NOT NULL,
+    high FLOAT8 NOT NULL, low FLOAT8 NOT NULL, close FLOAT8 NOT NULL, volume FLOAT8 NOT NULL, line BIGINT NOT NULL
+  ) ON COMMIT DROP`);
+}
+
+/** One staging row in COPY text format; symbols and intervals are validated before they get here. */
+export function barCopyLine(bar: MarketBar, line: number): string {
+  return `${bar.symbol}\t${bar.interval}\t${bar.ts.toISOString()}\t${bar.open}\t${bar.high}\t${bar.low}\t${bar.close}\t${bar.volume}\t${line}\n`;
+}
+
+export async function copyBarsToStaging(tx: Queryable, text: string): Promise<void> {
+  if (text.length > 0) await tx.copyFrom(STAGING, BAR_STAGING_COLUMNS, text);
+}
+
+export interface BarMergeReport extends UpsertReport {
+  /** Rows that repeated a symbol, interval and time already in the same import (the last one wins). */
+  duplicates: number;
+  series: BarSeriesSummary[];
+}
+
+/**
+ * Merges the staging table: new bars inserted, changed bars updated, identical ones untouched.
+ * `mayHaveDuplicates` false skips the DISTINCT ON sort when the caller saw strictly ordered times.
+ */
+export async function mergeBarStaging(tx: Queryable, mayHaveDuplicates: boolean): Promise<BarMergeReport> {
+  const source = mayHaveDuplicates
+    ? `SELECT DISTINCT ON (symbol, interval, ts) symbol, interval, ts, open, high, low, close, volume
+       FROM ${STAGING} ORDER BY symbol, interval, ts, line DESC`
+    : `SELECT symbol, interval, ts, open, high, low, close, volume FROM ${STAGING}`;
+  const merged = await tx.query<{ inserted: number; updated: number }>(
+    `WITH merged AS (
+       INSERT INTO market_bars (symbol, interval, ts, open, high, low, close, volume) ${source}
+       ON CONFLICT (symbol, interval, ts) DO UPDATE
+         SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+             volume = EXCLUDED.volume
+         WHERE (market_bars.open, market_bars.high, market_bars.low, market_bars.close, market_bars.volume)
+           IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
+       RETURNING (xmax = 0) AS inserted
+     )
+     SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM merged`,
+  );
+  const series = await tx.query<BarSeriesSummary & { distinct: number }>(
+    `SELECT symbol, interval, count(*) AS bars, ${mayHaveDuplicates ? 'count(DISTINCT ts)' : 'count(*)'} AS distinct,
+       min(ts) AS first, max(ts) AS last
+     FROM ${STAGING} GROUP BY symbol, interval ORDER BY symbol, interval`,
+  );
+  const total = series.rows.reduce((sum, row) => sum + row.bars, 0);
+  const distinct = series.rows.reduce((sum, row) => sum + row.distinct, 0);
+  const { inserted, updated } = merged.rows[0]!;
+  return {
+    inserted,
+    updated,
+    unchanged: distinct - inserted - updated,
+    duplicates: total - distinct,
+    series: series.rows.map(({ symbol, interval, distinct: bars, first, last }) => ({
+      symbol,
+      interval,
+      bars,
+      first,
+      last,
+    })),
+  };
+}

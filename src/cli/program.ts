@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfig } from './commands/config.js';
+import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
@@ -19,7 +20,9 @@ export function buildProgram(version: string): Command {
   registerMigrate(program);
   registerStatus(program);
   registerConfig(program);
-  for (const command of program.commands) command.exitOverride();
+  registerImport(program);
+  const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+  for (const command of all(program)) command.exitOverride();
   return program;
 }
 

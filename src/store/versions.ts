@@ -166,3 +166,13 @@ export async function updateVersionMetrics(
   if (!row) throw new NotFoundError(`model version "${version}" does not exist`);
   return row;
 }
+
+/** Which of the given version strings exist. */
+export async function existingVersions(db: Queryable, versions: readonly string[]): Promise<Set<string>> {
+  if (versions.length === 0) return new Set();
+  const result = await db.query<{ version: string }>(
+    `SELECT version FROM ml_model_versions WHERE version = ANY($1::text[])`,
+    [versions],
+  );
+  return new Set(result.rows.map((row) => row.version));
+}

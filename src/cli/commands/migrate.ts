@@ -24,10 +24,14 @@ export function registerMigrate(program: Command): void {
     .option('--json', 'print one JSON document for scripts')
     .option('--data-dir <dir>', 'embedded database folder (default RETRAINING_DATA_DIR or ./.retraining)')
     .action(async (options: OutputOptions & DatabaseFlags) => {
-      const result = await withDatabase(options, async (db) => ({
-        database: { kind: db.kind, location: db.location },
-        ...(await migrate(db)),
-      }));
+      const result = await withDatabase(
+        options,
+        async (db) => ({
+          database: { kind: db.kind, location: db.location },
+          ...(await migrate(db)),
+        }),
+        { migrate: false },
+      );
       printResult(options, result, formatMigration);
     });
 }

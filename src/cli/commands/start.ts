@@ -32,15 +32,19 @@ export function registerStart(program: Command): void {
     .action(async (options: OutputOptions & DatabaseFlags & { config?: string }) => {
       // The configuration is checked before anything touches the database.
       const loaded = await loadConfig(options.config ? { file: options.config } : {});
-      const result = await withDatabase(options, async (db): Promise<StartResult> => {
-        const report = await migrate(db);
-        return {
-          config: { valid: true, sources: loaded.sources },
-          migrations: { applied: report.applied.length },
-          status: await readStatus(db),
-          notBuiltYet: NOT_BUILT_YET,
-        };
-      });
+      const result = await withDatabase(
+        options,
+        async (db): Promise<StartResult> => {
+          const report = await migrate(db);
+          return {
+            config: { valid: true, sources: loaded.sources },
+            migrations: { applied: report.applied.length },
+            status: await readStatus(db),
+            notBuiltYet: NOT_BUILT_YET,
+          };
+        },
+        { migrate: false },
+      );
       printResult(options, result, (value) =>
         [
           `configuration is valid (${value.config.sources.join(', ')})`,

@@ -47,7 +47,7 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print one JSON document for scripts')
     .option('--data-dir <dir>', 'embedded database folder (default RETRAINING_DATA_DIR or ./.retraining)')
     .action(async (options: OutputOptions & DatabaseFlags) => {
-      const report = await withDatabase(options, readStatus);
+      const report = await withDatabase(options, readStatus, { migrate: false });
       printResult(options, report, formatStatus);
     });
 }

@@ -161,3 +161,37 @@ export async function mergeBarStaging(tx: Queryable, mayHaveDuplicates: boolean)
     })),
   };
 }
+
+/**
+ * Bars of a symbol in [from, to] plus the `warmup` bars before `from` that features need, in
+ * time order: warm-up by count, not by time, so weekends and holidays do not shorten it.
+ */
+export async function listBarsWithWarmup(
+  db: Queryable,
+  query: { symbol: string; interval: string; from: Date; to: Date; warmup: number },
+): Promise<MarketBar[]> {
+  const result = await db.query<MarketBar>(
+    `SELECT * FROM (
+       (SELECT symbol, interval, ts, open, high, low, close, volume FROM market_bars
+        WHERE symbol = $1 AND interval = $2 AND ts < $3 ORDER BY ts DESC LIMIT $5)
+       UNION ALL
+       (SELECT symbol, interval, ts, open, high, low, close, volume FROM market_bars
+        WHERE symbol = $1 AND interval = $2 AND ts >= $3 AND ts <= $4)
+     ) AS window_bars ORDER BY ts`,
+    [query.symbol, query.interval, query.from, query.to, query.warmup],
+  );
+  return result.rows;
+}
+
+/** The intervals stored for each of the given symbols. */
+export async function listIntervals(
+  db: Queryable,
+  symbols: readonly string[],
+): Promise<{ symbol: string; interval: string }[]> {
+  if (symbols.length === 0) return [];
+  const result = await db.query<{ symbol: string; interval: string }>(
+    `SELECT DISTINCT symbol, interval FROM market_bars WHERE symbol = ANY($1::text[]) ORDER BY symbol, interval`,
+    [symbols],
+  );
+  return result.rows;
+}

@@ -72,9 +72,9 @@ class EmbeddedDatabase implements Database {
     await this.pglite.exec(sql);
   }
 
-  async copyFrom(table: string, columns: readonly string[], text: string): Promise<void> {
+  async copyFrom(table: string, columns: readonly string[], data: string | Uint8Array): Promise<void> {
     this.assertOpen();
-    await this.pglite.query(copySql(table, columns), [], { blob: new Blob([text]) });
+    await this.pglite.query(copySql(table, columns, data), [], { blob: new Blob([data]) });
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -111,15 +111,16 @@ function wrapTransaction(tx: Transaction): Queryable {
     exec: async (sql: string) => {
       await tx.exec(sql);
     },
-    copyFrom: async (table, columns, text) => {
-      await tx.query(copySql(table, columns), [], { blob: new Blob([text]) });
+    copyFrom: async (table, columns, data) => {
+      await tx.query(copySql(table, columns, data), [], { blob: new Blob([data]) });
     },
   };
 }
 
 // PGlite has no STDIN: COPY reads the blob passed with the query from the virtual file /dev/blob.
-function copySql(table: string, columns: readonly string[]): string {
-  return `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`;
+function copySql(table: string, columns: readonly string[], data: string | Uint8Array): string {
+  const format = typeof data === 'string' ? '' : ' WITH (FORMAT binary)';
+  return `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'${format}`;
 }
 
 function toResult<Row>(result: { rows: Row[]; affectedRows?: number }): QueryResult<Row> {

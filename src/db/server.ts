@@ -79,7 +79,7 @@ class ServerDatabase implements Database {
     await this.query(sql);
   }
 
-  async copyFrom(table: string, columns: readonly string[], text: string): Promise<void> {
+  async copyFrom(table: string, columns: readonly string[], data: string | Uint8Array): Promise<void> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -87,7 +87,7 @@ class ServerDatabase implements Database {
       throw describeConnectionError(error, this.location);
     }
     try {
-      await copyInto(client, table, columns, text);
+      await copyInto(client, table, columns, data);
     } catch (error) {
       throw describeConnectionError(error, this.location);
     } finally {
@@ -110,7 +110,7 @@ class ServerDatabase implements Database {
       exec: async (sql: string) => {
         await client.query(sql);
       },
-      copyFrom: (table, columns, text) => copyInto(client, table, columns, text),
+      copyFrom: (table, columns, data) => copyInto(client, table, columns, data),
     };
     let broken: unknown;
     try {
@@ -136,7 +136,18 @@ class ServerDatabase implements Database {
   }
 }
 
-async function copyInto(client: pg.PoolClient, table: string, columns: readonly string[], text: string): Promise<void> {
-  const sink = client.query(copyStream(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
-  await pipeline(Readable.from([text]), sink);
+async function copyInto(
+  client: pg.PoolClient,
+  table: string,
+  columns: readonly string[],
+  data: string | Uint8Array,
+): Promise<void> {
+  const format = typeof data === 'string' ? '' : ' WITH (FORMAT binary)';
+  const sink = client.query(copyStream(`COPY ${table} (${columns.join(', ')}) FROM STDIN${format}`));
+  await pipeline(
+    Readable.from([
+      typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    ]),
+    sink,
+  );
 }

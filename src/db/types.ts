@@ -12,10 +12,11 @@ export interface Queryable {
   /** Several statements without parameters (DDL, migrations). */
   exec(sql: string): Promise<void>;
   /**
-   * Bulk load with COPY … FROM STDIN in PostgreSQL's text format: one row per line, columns
-   * separated by tabs, `\N` for NULL. `table` and `columns` come from code, never from input.
+   * Bulk load with COPY … FROM STDIN: a string in PostgreSQL's text format (tab-separated lines,
+   * `\N` for NULL) or bytes in its binary format. `table` and `columns` come from code, never
+   * from input.
    */
-  copyFrom(table: string, columns: readonly string[], text: string): Promise<void>;
+  copyFrom(table: string, columns: readonly string[], data: string | Uint8Array): Promise<void>;
 }
 
 export type DatabaseKind = 'embedded' | 'server';

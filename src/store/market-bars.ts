@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { BinaryCopyWriter } from './copy-binary.js';
 
 export interface MarketBar {
   symbol: string;
@@ -15,38 +16,6 @@ export interface UpsertReport {
   inserted: number;
   updated: number;
   unchanged: number;
-}
-
-/**
- * Stores bars in one set-based statement: new bars are inserted, bars whose values changed are
- * updated (a vendor's correction), identical bars are left alone, so a re-import changes nothing.
- */
-export async function upsertBars(db: Queryable, bars: readonly MarketBar[]): Promise<UpsertReport> {
-  if (bars.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  const result = await db.query<{ inserted: boolean }>(
-    `INSERT INTO market_bars (symbol, interval, ts, open, high, low, close, volume)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[],
-                          $7::float8[], $8::float8[])
-     ON CONFLICT (symbol, interval, ts) DO UPDATE
-       SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
-           volume = EXCLUDED.volume
-       WHERE (market_bars.open, market_bars.high, market_bars.low, market_bars.close, market_bars.volume)
-         IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
-     RETURNING (xmax = 0) AS inserted`,
-    [
-      bars.map((bar) => bar.symbol),
-      bars.map((bar) => bar.interval),
-      bars.map((bar) => bar.ts.toISOString()),
-      bars.map((bar) => bar.open),
-      bars.map((bar) => bar.high),
-      bars.map((bar) => bar.low),
-      bars.map((bar) => bar.close),
-      bars.map((bar) => bar.volume),
-    ],
-  );
-  const inserted = result.rows.filter((row) => row.inserted).length;
-  const updated = result.rows.length - inserted;
-  return { inserted, updated, unchanged: bars.length - inserted - updated };
 }
 
 export async function listBars(
@@ -103,13 +72,28 @@ export async function createBarStaging(tx: Queryable): Promise<void> {
   ) ON COMMIT DROP`);
 }
 
-/** One staging row in COPY text format; symbols and intervals are validated before they get here. */
-export function barCopyLine(bar: MarketBar, line: number): string {
-  return `${bar.symbol}\t${bar.interval}\t${bar.ts.toISOString()}\t${bar.open}\t${bar.high}\t${bar.low}\t${bar.close}\t${bar.volume}\t${line}\n`;
-}
-
-export async function copyBarsToStaging(tx: Queryable, text: string): Promise<void> {
-  if (text.length > 0) await tx.copyFrom(STAGING, BAR_STAGING_COLUMNS, text);
+/** Copies bars (one interval) into the staging table in binary COPY format. */
+export async function copyBarsToStaging(
+  tx: Queryable,
+  rows: readonly { bar: Omit<MarketBar, 'interval'>; line: number }[],
+  interval: string,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const writer = new BinaryCopyWriter(rows.length * 110 + 64);
+  for (const { bar, line } of rows) {
+    writer
+      .row(BAR_STAGING_COLUMNS.length)
+      .text(bar.symbol)
+      .text(interval)
+      .timestampMs(bar.ts.getTime())
+      .float8(bar.open)
+      .float8(bar.high)
+      .float8(bar.low)
+      .float8(bar.close)
+      .float8(bar.volume)
+      .int8(line);
+  }
+  await tx.copyFrom(STAGING, BAR_STAGING_COLUMNS, writer.finish());
 }
 
 export interface BarMergeReport extends UpsertReport {
@@ -120,33 +104,63 @@ export interface BarMergeReport extends UpsertReport {
 
 /**
  * Merges the staging table: new bars inserted, changed bars updated, identical ones untouched.
- * `mayHaveDuplicates` false skips the DISTINCT ON sort when the caller saw strictly ordered times.
+ * Writers of the same symbols are serialised by an advisory lock, so when no stored bar falls in
+ * the imported time ranges (the usual case: appending new data) a plain INSERT is safe and about
+ * twice as fast as INSERT … ON CONFLICT; otherwise changed rows are updated and new ones inserted
+ * with an anti-join. `mayHaveDuplicates` false skips the DISTINCT ON sort.
  */
 export async function mergeBarStaging(tx: Queryable, mayHaveDuplicates: boolean): Promise<BarMergeReport> {
-  const source = mayHaveDuplicates
-    ? `SELECT DISTINCT ON (symbol, interval, ts) symbol, interval, ts, open, high, low, close, volume
-       FROM ${STAGING} ORDER BY symbol, interval, ts, line DESC`
-    : `SELECT symbol, interval, ts, open, high, low, close, volume FROM ${STAGING}`;
-  const merged = await tx.query<{ inserted: number; updated: number }>(
-    `WITH merged AS (
-       INSERT INTO market_bars (symbol, interval, ts, open, high, low, close, volume) ${source}
-       ON CONFLICT (symbol, interval, ts) DO UPDATE
-         SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
-             volume = EXCLUDED.volume
-         WHERE (market_bars.open, market_bars.high, market_bars.low, market_bars.close, market_bars.volume)
-           IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
-       RETURNING (xmax = 0) AS inserted
-     )
-     SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM merged`,
-  );
   const series = await tx.query<BarSeriesSummary & { distinct: number }>(
     `SELECT symbol, interval, count(*) AS bars, ${mayHaveDuplicates ? 'count(DISTINCT ts)' : 'count(*)'} AS distinct,
        min(ts) AS first, max(ts) AS last
      FROM ${STAGING} GROUP BY symbol, interval ORDER BY symbol, interval`,
   );
+  await lockSymbols(
+    tx,
+    series.rows.map((row) => row.symbol),
+  );
+  let overlaps = false;
+  for (const row of series.rows) {
+    const stored = await tx.query(
+      `SELECT 1 FROM market_bars WHERE symbol = $1 AND interval = $2 AND ts BETWEEN $3 AND $4 LIMIT 1`,
+      [row.symbol, row.interval, row.first, row.last],
+    );
+    if (stored.rows.length > 0) overlaps = true;
+  }
+  const source = mayHaveDuplicates
+    ? `SELECT DISTINCT ON (symbol, interval, ts) symbol, interval, ts, open, high, low, close, volume
+       FROM ${STAGING} ORDER BY symbol, interval, ts, line DESC`
+    : `SELECT symbol, interval, ts, open, high, low, close, volume FROM ${STAGING}`;
+  let inserted: number;
+  let updated = 0;
+  if (!overlaps) {
+    inserted = (
+      await tx.query(
+        `INSERT INTO market_bars (symbol, interval, ts, open, high, low, close, volume) ${source}`,
+      )
+    ).rowCount;
+  } else {
+    updated = (
+      await tx.query(
+        `UPDATE market_bars AS m
+         SET open = s.open, high = s.high, low = s.low, close = s.close, volume = s.volume
+         FROM (${source}) AS s
+         WHERE m.symbol = s.symbol AND m.interval = s.interval AND m.ts = s.ts
+           AND (m.open, m.high, m.low, m.close, m.volume) IS DISTINCT FROM (s.open, s.high, s.low, s.close, s.volume)`,
+      )
+    ).rowCount;
+    inserted = (
+      await tx.query(
+        `INSERT INTO market_bars (symbol, interval, ts, open, high, low, close, volume)
+         SELECT * FROM (${source}) AS s
+         WHERE NOT EXISTS (
+           SELECT 1 FROM market_bars AS m WHERE m.symbol = s.symbol AND m.interval = s.interval AND m.ts = s.ts
+         )`,
+      )
+    ).rowCount;
+  }
   const total = series.rows.reduce((sum, row) => sum + row.bars, 0);
   const distinct = series.rows.reduce((sum, row) => sum + row.distinct, 0);
-  const { inserted, updated } = merged.rows[0]!;
   return {
     inserted,
     updated,
@@ -160,6 +174,15 @@ export async function mergeBarStaging(tx: Queryable, mayHaveDuplicates: boolean)
       last,
     })),
   };
+}
+
+/** Serialises writers of these symbols' bars until the transaction ends; sorted to avoid deadlocks. */
+async function lockSymbols(tx: Queryable, symbols: readonly string[]): Promise<void> {
+  for (const symbol of [...new Set(symbols)].sort()) {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('ai-trading-retraining.bars.' || $1::text))`, [
+      symbol,
+    ]);
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import {
 } from '../../src/store/index.js';
 import type { LiveTrade } from '../../src/store/live-trades.js';
 import type { MarketBar } from '../../src/store/market-bars.js';
+import { importBars } from '../../src/market/import/bars.js';
 import { NotFoundError } from '../../src/errors.js';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { addVersions, versionInput } from '../helpers/fixtures.js';
@@ -183,7 +184,7 @@ describe(`store round trips (${BACKEND})`, () => {
     expect(history.map((row) => row.metrics)).toEqual([{ sharpeRatio: 2 }, { sharpeRatio: 3 }]);
   });
 
-  it('upserts bars idempotently and updates a corrected bar', async () => {
+  it('imports bars idempotently and updates a corrected bar', async () => {
     const bars: MarketBar[] = Array.from({ length: 500 }, (_, i) => ({
       symbol: 'ORCL',
       interval: '1d',
@@ -194,10 +195,10 @@ describe(`store round trips (${BACKEND})`, () => {
       close: 10.5 + i,
       volume: 1000 * i,
     }));
-    expect(await marketBars.upsertBars(test.db, bars)).toEqual({ inserted: 500, updated: 0, unchanged: 0 });
-    expect(await marketBars.upsertBars(test.db, bars)).toEqual({ inserted: 0, updated: 0, unchanged: 500 });
+    expect((await importBars(test.db, bars)).stored).toEqual({ inserted: 500, updated: 0, unchanged: 0 });
+    expect((await importBars(test.db, bars)).stored).toEqual({ inserted: 0, updated: 0, unchanged: 500 });
     const corrected = [{ ...bars[7]!, close: 99 }];
-    expect(await marketBars.upsertBars(test.db, corrected)).toEqual({
+    expect((await importBars(test.db, corrected)).stored).toEqual({
       inserted: 0,
       updated: 1,
       unchanged: 0,

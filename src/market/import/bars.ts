@@ -4,7 +4,6 @@ import { parse } from 'csv-parse';
 import { ValidationError } from '../../errors.js';
 import type { Database, Queryable } from '../../db/types.js';
 import {
-  barCopyLine,
   copyBarsToStaging,
   createBarStaging,
   mergeBarStaging,
@@ -45,6 +44,7 @@ export async function importBarsFromCsv(
   path: string,
   options: BarImportOptions = {},
 ): Promise<ImportReport> {
+  checkOptions(options);
   const totalBytes = (await stat(path)).size;
   const input = createReadStream(path);
   const parser = input.pipe(
@@ -60,62 +60,59 @@ export async function importBarsFromCsv(
       throw new ValidationError(`${path}${line ? ` line ${line}` : ''}: ${(error as Error).message}`);
     }
   })();
-  return importBarRecords(db, path, records, options, () => input.bytesRead, totalBytes);
-}
-
-/** Imports bars given as objects (the HTTP API's path): same checks, same merge, same report. */
-export async function importBars(
-  db: Database,
-  bars: readonly Partial<Record<keyof MarketBar, unknown>>[],
-  options: Omit<BarImportOptions, 'columns' | 'prices'> = {},
-): Promise<ImportReport> {
-  const header = ['symbol', 'date', 'open', 'high', 'low', 'close', 'volume'];
-  const records = (async function* () {
-    yield { fields: header, line: 0 };
-    let line = 0;
-    for (const bar of bars) {
-      line++;
-      const ts = bar.ts instanceof Date ? bar.ts.toISOString() : String(bar.ts ?? '');
-      const cell = (value: unknown) => (value === undefined || value === null ? '' : String(value));
-      yield {
-        fields: [
-          cell(bar.symbol ?? options.symbol),
-          ts,
-          cell(bar.open),
-          cell(bar.high),
-          cell(bar.low),
-          cell(bar.close),
-          cell(bar.volume ?? 0),
-        ],
-        line,
-      };
-    }
+  const first = await records.next();
+  if (first.done) throw new ValidationError(`${path} is empty`);
+  const second = await records.next();
+  const secondFields = second.done ? undefined : second.value.fields;
+  const layout = options.columns
+    ? layoutFromMap(options.columns, first.value.fields, secondFields)
+    : layoutFromHeader(first.value.fields, secondFields);
+  const reader = new BarRowReader(layout, options, options.timeZone ?? 'UTC', path);
+  const rows = (async function* (): AsyncGenerator<SourceRow> {
+    if (!layout.hasHeader)
+      yield { line: first.value.line, result: reader.read(first.value.fields, first.value.line) };
+    if (!second.done)
+      yield { line: second.value.line, result: reader.read(second.value.fields, second.value.line) };
+    for await (const record of records)
+      yield { line: record.line, result: reader.read(record.fields, record.line) };
   })();
-  return importBarRecords(
+  return storeBars(
     db,
-    'bars',
-    records,
-    { ...options, interval: options.interval ?? (bars[0]?.interval as string | undefined) },
-    () => 0,
-    0,
+    path,
+    rows,
+    options,
+    describeLayout(layout, options),
+    () => input.bytesRead,
+    totalBytes,
   );
 }
 
-interface SourceRecord {
-  fields: string[];
-  line: number;
+/**
+ * Imports bars given as objects (the HTTP API's path): the same checks, staging and merge as a
+ * file, without turning numbers into text and back. `line` in the report is the 1-based index.
+ */
+export async function importBars(
+  db: Database,
+  bars: readonly Partial<Record<keyof MarketBar, unknown>>[],
+  options: Omit<BarImportOptions, 'columns' | 'prices' | 'timeZone'> = {},
+): Promise<ImportReport> {
+  checkOptions(options);
+  const interval = options.interval ?? (typeof bars[0]?.interval === 'string' ? bars[0].interval : undefined);
+  if (interval !== undefined) parseInterval(interval);
+  const rows = (function* (): Generator<SourceRow> {
+    for (let index = 0; index < bars.length; index++) {
+      yield { line: index + 1, result: checkBarObject(bars[index]!, index + 1, options.symbol, interval) };
+    }
+  })();
+  return storeBars(db, 'bars', rows, { ...options, ...(interval ? { interval } : {}) }, [], () => 0, 0);
 }
 
-async function importBarRecords(
-  db: Database,
-  source: string,
-  records: AsyncIterator<SourceRecord> & AsyncIterable<SourceRecord>,
-  options: BarImportOptions,
-  bytesRead: () => number,
-  totalBytes: number,
-): Promise<ImportReport> {
-  const started = performance.now();
-  const timeZone = options.timeZone ?? 'UTC';
+interface SourceRow {
+  line: number;
+  result: RowResult;
+}
+
+function checkOptions(options: BarImportOptions): void {
   if (options.symbol !== undefined && !SYMBOL.test(options.symbol)) {
     throw new ValidationError(
       `symbol "${options.symbol}" is not valid; expected 1-32 letters, digits or . _ - ^ = /`,
@@ -123,15 +120,18 @@ async function importBarRecords(
     );
   }
   if (options.interval !== undefined) parseInterval(options.interval);
+}
 
-  const first = await records.next();
-  if (first.done) throw new ValidationError(`${source} is empty`);
-  const second = await records.next();
-  const layout = options.columns
-    ? layoutFromMap(options.columns, first.value.fields, second.done ? undefined : second.value.fields)
-    : layoutFromHeader(first.value.fields, second.done ? undefined : second.value.fields);
-  const notes = describeLayout(layout, options);
-  const reader = new BarRowReader(layout, options, timeZone, source);
+async function storeBars(
+  db: Database,
+  source: string,
+  rows: AsyncIterable<SourceRow> | Iterable<SourceRow>,
+  options: BarImportOptions,
+  notes: string[],
+  bytesRead: () => number,
+  totalBytes: number,
+): Promise<ImportReport> {
+  const started = performance.now();
   const skipped = new SkipTracker();
   const batchSize = options.batchSize ?? 20_000;
 
@@ -148,30 +148,22 @@ async function importBarRecords(
         pending.map((row) => row.bar),
         notes,
       );
-      let text = '';
-      for (const row of pending) text += barCopyLine({ ...row.bar, interval }, row.line);
-      await copyBarsToStaging(tx, text);
+      await copyBarsToStaging(tx, pending, interval);
       pending = [];
       options.onProgress?.({ rowsRead, bytesRead: bytesRead(), totalBytes });
     };
 
-    const consume = async (record: SourceRecord) => {
+    for await (const { line, result } of rows) {
       rowsRead++;
-      const result = reader.read(record.fields, record.line);
       if ('skip' in result) {
-        if (options.strict)
-          throw new ValidationError(`${source} line ${record.line}: ${result.message} (--strict)`);
-        skipped.skip(result.skip, record.line, result.message);
-        return;
+        if (options.strict) throw new ValidationError(`${source} line ${line}: ${result.message} (--strict)`);
+        skipped.skip(result.skip, line, result.message);
+        continue;
       }
       order.see(result.symbol, result.ts.getTime());
-      pending.push({ bar: result, line: record.line });
+      pending.push({ bar: result, line });
       if (pending.length >= batchSize) await flush();
-    };
-
-    if (!layout.hasHeader) await consume(first.value);
-    if (!second.done) await consume(second.value);
-    for await (const record of records) await consume(record);
+    }
     await flush();
     if (rowsRead - skipped.count === 0) {
       return emptyReport(source, rowsRead, skipped, notes, started);
@@ -194,6 +186,66 @@ async function importBarRecords(
       durationMs: performance.now() - started,
     };
   });
+}
+
+/** One bar given as an object: a bar, a reason to skip it, or an error naming the field. */
+function checkBarObject(
+  input: Partial<Record<keyof MarketBar, unknown>>,
+  line: number,
+  symbolOption: string | undefined,
+  interval: string | undefined,
+): RowResult {
+  const symbol = input.symbol ?? symbolOption;
+  if (typeof symbol !== 'string' || !SYMBOL.test(symbol)) {
+    throw new ValidationError(
+      `bar ${line}: symbol ${JSON.stringify(symbol)} is not a valid symbol`,
+      'symbol',
+    );
+  }
+  if (input.interval !== undefined && input.interval !== interval) {
+    throw new ValidationError(
+      `bar ${line}: interval ${JSON.stringify(input.interval)} differs from ${interval}; import one interval at a time`,
+      'interval',
+    );
+  }
+  const ts =
+    input.ts instanceof Date
+      ? input.ts
+      : typeof input.ts === 'string' || typeof input.ts === 'number'
+        ? new Date(input.ts)
+        : undefined;
+  if (ts === undefined || Number.isNaN(ts.getTime())) {
+    if (input.ts === undefined || input.ts === null)
+      return { skip: 'missing value', message: 'ts is missing' };
+    throw new ValidationError(`bar ${line}: ts ${JSON.stringify(input.ts)} is not a date`, 'ts');
+  }
+  const prices: number[] = [];
+  for (const field of ['open', 'high', 'low', 'close'] as const) {
+    const value = input[field];
+    if (value === undefined || value === null || (typeof value === 'number' && Number.isNaN(value))) {
+      return { skip: 'missing value', message: `${field} is ${String(value)}` };
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new ValidationError(
+        `bar ${line}: ${field} ${JSON.stringify(value) ?? String(value)} is not a finite number`,
+        field,
+      );
+    }
+    prices.push(value);
+  }
+  const [open, high, low, close] = prices as [number, number, number, number];
+  if (open <= 0 || high <= 0 || low <= 0 || close <= 0) {
+    return { skip: 'non-positive price', message: `prices ${open}, ${high}, ${low}, ${close}` };
+  }
+  const volume = input.volume ?? 0;
+  if (typeof volume !== 'number' || !Number.isFinite(volume)) {
+    throw new ValidationError(
+      `bar ${line}: volume ${JSON.stringify(volume)} is not a finite number`,
+      'volume',
+    );
+  }
+  if (volume < 0) return { skip: 'negative volume', message: `volume ${volume}` };
+  return { symbol, ts, open, high, low, close, volume };
 }
 
 function emptyReport(

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfig } from './commands/config.js';
+import { registerDemo } from './commands/demo.js';
 import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerStart } from './commands/start.js';
@@ -21,6 +22,7 @@ export function buildProgram(version: string): Command {
   registerStatus(program);
   registerConfig(program);
   registerImport(program);
+  registerDemo(program);
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) command.exitOverride();
   return program;

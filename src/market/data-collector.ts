@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { listTrades, type LiveTradeRow } from '../store/live-trades.js';
 import { listBarsWithWarmup, listIntervals, type MarketBar } from '../store/market-bars.js';
 import { existingVersions } from '../store/versions.js';
-import { barsToColumns, computeFeatures, featureWindowWarmup, type FeatureOptions } from './features.js';
+import { barsToColumns, computeFeatures, featureSettlingBars, type FeatureOptions } from './features.js';
 import { parseInterval } from './interval.js';
 import { validateBars, validateTrades, type QualityReport } from './quality/index.js';
 
@@ -52,7 +52,9 @@ export class DataCollector {
     private readonly config: RetrainingConfig['dataCollection'],
     private readonly options: DataCollectorOptions = {},
   ) {
-    this.warmup = featureWindowWarmup(options.featureOptions);
+    // RSI and MACD carry a fading memory of their start: give them enough history to settle, so a
+    // window's features match those of the full series.
+    this.warmup = featureSettlingBars(options.featureOptions);
   }
 
   /**

@@ -36,20 +36,31 @@ const COLUMNS = `id, idempotency_key AS "idempotencyKey", symbol, side, quantity
   model_version AS "modelVersion", ab_test_id AS "abTestId", arm, observation, account,
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-/** Inserts trades in one statement; a trade whose idempotency key is already stored is skipped. */
+/**
+ * Stores trades in one statement, idempotently by key: a new key is inserted; a stored open trade
+ * that arrives closed is closed (exit, fees, pnl); anything else about a stored trade is left as
+ * it is, so a closed trade is immutable and a replayed batch changes nothing.
+ */
 export async function insertTrades(
   db: Queryable,
   trades: readonly LiveTrade[],
-): Promise<{ inserted: number }> {
-  if (trades.length === 0) return { inserted: 0 };
+): Promise<{ inserted: number; closed: number }> {
+  if (trades.length === 0) return { inserted: 0, closed: 0 };
   const pick = <T>(fn: (trade: LiveTrade) => T) => trades.map(fn);
-  const result = await db.query(
-    `INSERT INTO live_trades (idempotency_key, symbol, side, quantity, entry_time, entry_price, exit_time,
+  const result = await db.query<{ inserted: number; closed: number }>(
+    `WITH stored AS (
+     INSERT INTO live_trades (idempotency_key, symbol, side, quantity, entry_time, entry_price, exit_time,
        exit_price, fees, pnl, status, model_version, ab_test_id, arm, observation, account)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[], $6::float8[],
        $7::timestamptz[], $8::float8[], $9::float8[], $10::float8[], $11::text[], $12::text[], $13::uuid[],
        $14::text[], $15::jsonb[], $16::text[])
-     ON CONFLICT (idempotency_key) DO NOTHING`,
+     ON CONFLICT (idempotency_key) DO UPDATE
+       SET exit_time = EXCLUDED.exit_time, exit_price = EXCLUDED.exit_price, fees = EXCLUDED.fees,
+           pnl = EXCLUDED.pnl, status = 'closed', updated_at = NOW()
+       WHERE live_trades.status = 'open' AND EXCLUDED.status = 'closed'
+     RETURNING (xmax = 0) AS inserted
+     )
+     SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS closed FROM stored`,
     [
       pick((t) => t.idempotencyKey),
       pick((t) => t.symbol),
@@ -69,7 +80,7 @@ export async function insertTrades(
       pick((t) => t.account),
     ],
   );
-  return { inserted: result.rowCount };
+  return result.rows[0]!;
 }
 
 export interface TradeQuery {

@@ -255,11 +255,24 @@ describe(`store round trips (${BACKEND})`, () => {
         abTestId: null,
       }),
     ];
-    expect(await liveTrades.insertTrades(test.db, batch)).toEqual({ inserted: 3 });
-    expect(await liveTrades.insertTrades(test.db, [...batch, trade('t4', 15)])).toEqual({ inserted: 1 });
+    expect(await liveTrades.insertTrades(test.db, batch)).toEqual({ inserted: 3, closed: 0 });
+    expect(await liveTrades.insertTrades(test.db, [...batch, trade('t4', 15)])).toEqual({
+      inserted: 1,
+      closed: 0,
+    });
+    // The open trade arrives closed: it is closed; a changed closed trade is left as it was.
+    const closing = trade('t3', 10, { arm: null, abTestId: null, exitPrice: 105, pnl: 9.8 });
+    const rewritten = trade('t1', 0, { exitPrice: 1, pnl: -200 });
+    expect(await liveTrades.insertTrades(test.db, [closing, rewritten])).toEqual({ inserted: 0, closed: 1 });
+    expect(await liveTrades.findTrade(test.db, 't3')).toMatchObject({
+      status: 'closed',
+      exitPrice: 105,
+      pnl: 9.8,
+    });
+    expect(await liveTrades.findTrade(test.db, 't1')).toMatchObject({ exitPrice: 101, pnl: 1.8 });
     const closed = await liveTrades.listTrades(test.db);
-    expect(closed.map((t) => t.idempotencyKey)).toEqual(['t4', 't2', 't1']);
-    expect(closed[2]).toMatchObject({ ...batch[0], id: expect.stringMatching(UUID) });
+    expect(closed.map((t) => t.idempotencyKey)).toEqual(['t4', 't3', 't2', 't1']);
+    expect(closed[3]).toMatchObject({ ...batch[0], id: expect.stringMatching(UUID) });
     const all = await liveTrades.listTrades(test.db, { includeOpen: true, abTestId: undefined });
     expect(all).toHaveLength(4);
     expect((await liveTrades.findTrade(test.db, 't3'))?.observation).toEqual([0.1, -0.2, 1e-9]);

@@ -185,14 +185,17 @@ async function importTradeRows(
       return false;
     });
     let inserted = 0;
+    let closed = 0;
     for (let i = 0; i < accepted.length; i += BATCH) {
-      inserted += (await insertTrades(tx, accepted.slice(i, i + BATCH))).inserted;
+      const stored = await insertTrades(tx, accepted.slice(i, i + BATCH));
+      inserted += stored.inserted;
+      closed += stored.closed;
     }
     const times = accepted.map((t) => t.entryTime.getTime());
     return {
       source,
       rowsRead: rows.length,
-      stored: { inserted, updated: 0, unchanged: accepted.length - inserted },
+      stored: { inserted, updated: closed, unchanged: accepted.length - inserted - closed },
       duplicates,
       skipped: skipped.toJSON(),
       notes: ignored.length > 0 ? [`columns not imported: ${ignored.join(', ')}`] : [],

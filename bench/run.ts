@@ -1,21 +1,31 @@
 /**
- * `npm run bench -- NAME [--json]`: runs one benchmark. Each benchmark module registers itself in
- * BENCHMARKS as it is written; none exists yet.
+ * `npm run bench -- NAME [--json]`: runs one benchmark and prints its figures, each beside the
+ * baseline run in the same process; with --json the last line is one JSON object of them.
  */
-const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {};
+import { benchFeatures } from './features.js';
+import { benchIngest } from './ingest.js';
+import { benchValidate } from './validate.js';
+
+const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
+  features: benchFeatures,
+  ingest: benchIngest,
+  validate: benchValidate,
+};
 
 const args = process.argv.slice(2);
 const name = args.find((arg) => !arg.startsWith('--'));
 const json = args.includes('--json');
 
 if (!name || !(name in BENCHMARKS)) {
-  const known = Object.keys(BENCHMARKS);
   process.stderr.write(
-    `usage: npm run bench -- NAME [--json]\n${known.length ? `benchmarks: ${known.join(', ')}` : 'no benchmarks exist yet'}\n`,
+    `usage: npm run bench -- NAME [--json]\nbenchmarks: ${Object.keys(BENCHMARKS).join(', ')}\n`,
   );
   process.exit(2);
 }
 
 const figures = await BENCHMARKS[name]!();
-for (const [key, value] of Object.entries(figures)) process.stdout.write(`${key.padEnd(32)} ${value}\n`);
+const width = Math.max(...Object.keys(figures).map((key) => key.length));
+for (const [key, value] of Object.entries(figures)) {
+  process.stdout.write(`${key.padEnd(width)}  ${value.toLocaleString('en-US')}\n`);
+}
 if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);

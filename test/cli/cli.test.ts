@@ -86,14 +86,62 @@ describe(`retrain CLI on the database (${BACKEND})`, () => {
     expect(status.json()).toMatchObject({ schemaVersion: 0 });
   });
 
-  it('start migrates and reports what is not built yet', async () => {
+  it('start migrates, stores the demo market on a new embedded database, and a second start reuses it', async () => {
     const result = await runRetrain(['start', '--json'], env, dir);
     expect(result.code).toBe(0);
-    expect(result.json()).toMatchObject({
+    const first = result.json() as {
+      demo: { barsInserted: number } | null;
+      status: { tables: Record<string, number> };
+    };
+    expect(first).toMatchObject({
       config: { valid: true, sources: ['defaults'] },
       migrations: { applied: 1 },
       status: { schemaVersion: 1, upToDate: true },
     });
+    if (BACKEND === 'embedded') {
+      expect(first.demo!.barsInserted).toBeGreaterThan(10_000);
+      expect(first.status.tables.market_bars).toBe(first.demo!.barsInserted);
+      expect(first.status.tables.live_trades).toBeGreaterThan(100);
+    } else {
+      expect(first.demo).toBeNull();
+    }
+    const second = await runRetrain(['start', '--json'], env, dir);
+    expect(second.json()).toMatchObject({ migrations: { applied: 0 }, demo: null });
+  });
+
+  it('demo stores the demo market idempotently', async () => {
+    const first = await runRetrain(['demo', '--json', '--now', '2026-03-02T20:00:00Z'], env);
+    expect(first.code).toBe(0);
+    expect(first.json()).toMatchObject({ sessions: 41, bars: { stored: { inserted: 3 * 41 * 78 } } });
+    const second = await runRetrain(['demo', '--json', '--now', '2026-03-02T20:00:00Z'], env);
+    expect(second.json()).toMatchObject({
+      bars: { stored: { inserted: 0, updated: 0 } },
+      trades: { stored: { inserted: 0 } },
+    });
+    const early = await runRetrain(['demo', '--now', '2026-01-10T00:00:00Z'], env);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toContain('needs 40 completed sessions');
+  });
+
+  it('import bars prints the report and exits 2 naming the line of a malformed value', async () => {
+    writeFileSync(
+      join(dir, 'ok.csv'),
+      'Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,10\n2024-01-03,1.5,2,1,1.8,12\n',
+    );
+    const ok = await runRetrain(['import', 'bars', join(dir, 'ok.csv'), '--symbol', 'ABC', '--json'], env);
+    expect(ok.code).toBe(0);
+    expect(ok.json()).toMatchObject({
+      rowsRead: 2,
+      stored: { inserted: 2 },
+      series: [{ symbol: 'ABC', interval: '1d' }],
+    });
+    writeFileSync(
+      join(dir, 'bad.csv'),
+      'Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,10\n2024-01-03,1.5,two,1,1.8,12\n',
+    );
+    const bad = await runRetrain(['import', 'bars', join(dir, 'bad.csv'), '--symbol', 'ABC'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('line 3, column 3: "two" is not a number');
   });
 
   it('config prints the merged configuration and exits 2 on a bad environment value', async () => {

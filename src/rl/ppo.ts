@@ -1,0 +1,428 @@
+/**
+ * Proximal Policy Optimization (Schulman et al. 2017, "Proximal Policy Optimization Algorithms"),
+ * written after CleanRL's ppo.py: the knobs at the top, then the agent, the rollout, GAE and the
+ * clipped update, in the order the paper states them. Discrete actions (target positions).
+ */
+import { tf } from './backend.js';
+import { FastMlp, Mlp, type DenseWeights } from './networks.js';
+import type { Random } from './random.js';
+import type { VectorEnvironment } from './types.js';
+
+export interface PpoConfig {
+  /** Adam step size; annealed linearly to 0 over the run when `annealLr`. */
+  learningRate: number;
+  annealLr: boolean;
+  /** Steps each environment runs per rollout; a rollout is numSteps × numEnvs transitions. */
+  numSteps: number;
+  /** Discount factor γ. */
+  gamma: number;
+  /** GAE λ (Schulman et al. 2016, "High-Dimensional Continuous Control Using GAE"). */
+  gaeLambda: number;
+  /** Passes over each rollout. */
+  updateEpochs: number;
+  /** Transitions per gradient step. */
+  minibatchSize: number;
+  /** Normalise advantages per minibatch to mean 0, std 1. */
+  normAdvantages: boolean;
+  /** Surrogate clipping ε (paper eq. 7). */
+  clipCoef: number;
+  /** Clip the value loss around the old values, as in OpenAI baselines' PPO2. */
+  clipValueLoss: boolean;
+  /** Entropy bonus coefficient c2 (paper eq. 9). */
+  entCoef: number;
+  /** Value loss coefficient c1 (paper eq. 9). */
+  vfCoef: number;
+  /** Global gradient-norm clipping. */
+  maxGradNorm: number;
+  /** Stop an update early once the approximate KL to the rollout policy exceeds this; null never. */
+  targetKl: number | null;
+  /** Hidden layer widths of the actor and of the critic. */
+  hidden: readonly number[];
+  /** Adam ε (CleanRL and the PPO implementation-details study use 1e-5, not Keras's 1e-7). */
+  adamEpsilon: number;
+}
+
+export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
+  learningRate: 2.5e-4,
+  annealLr: true,
+  numSteps: 128,
+  gamma: 0.99,
+  gaeLambda: 0.95,
+  updateEpochs: 4,
+  minibatchSize: 256,
+  normAdvantages: true,
+  clipCoef: 0.2,
+  clipValueLoss: true,
+  entCoef: 0.01,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  targetKl: null,
+  hidden: Object.freeze([64, 64]),
+  adamEpsilon: 1e-5,
+});
+
+/** The actor (logits over actions) and the critic (state value), separate MLPs as in CleanRL. */
+export class PpoAgent {
+  private constructor(
+    readonly actor: Mlp,
+    readonly critic: Mlp,
+  ) {}
+
+  static create(
+    observationSize: number,
+    actionCount: number,
+    hidden: readonly number[],
+    random: Random,
+  ): PpoAgent {
+    return new PpoAgent(
+      Mlp.create(
+        { inputSize: observationSize, hidden, outputSize: actionCount, outputGain: 0.01 },
+        random.fork('actor'),
+      ),
+      Mlp.create({ inputSize: observationSize, hidden, outputSize: 1, outputGain: 1 }, random.fork('critic')),
+    );
+  }
+
+  static fromWeights(weights: AgentWeights): PpoAgent {
+    const spec = (layers: readonly DenseWeights[], gain: number) => ({
+      inputSize: layers[0]!.inSize,
+      hidden: layers.slice(0, -1).map((layer) => layer.outSize),
+      outputSize: layers.at(-1)!.outSize,
+      outputGain: gain,
+    });
+    return new PpoAgent(
+      Mlp.fromWeights(spec(weights.actor, 0.01), weights.actor),
+      Mlp.fromWeights(spec(weights.critic, 1), weights.critic),
+    );
+  }
+
+  readWeights(): AgentWeights {
+    return { actor: this.actor.readWeights(), critic: this.critic.readWeights() };
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.actor.variables(), ...this.critic.variables()];
+  }
+
+  dispose(): void {
+    this.actor.dispose();
+    this.critic.dispose();
+  }
+}
+
+export interface AgentWeights {
+  actor: DenseWeights[];
+  critic: DenseWeights[];
+}
+
+/** One rollout's transitions, flat arrays indexed [step · numEnvs + env]. */
+export interface Rollout {
+  numSteps: number;
+  numEnvs: number;
+  observationSize: number;
+  observations: Float32Array;
+  actions: Int32Array;
+  logProbs: Float32Array;
+  values: Float32Array;
+  rewards: Float32Array;
+  /** 1 when the transition ended its episode. */
+  dones: Uint8Array;
+  /** V(s) of the observation after the last step, for bootstrapping. */
+  nextValues: Float32Array;
+}
+
+/**
+ * Runs every environment `numSteps` steps with the current policy, sampling actions from the
+ * actor's softmax with the seeded `random` (so runs repeat exactly). Inference uses the fast
+ * Float32Array path on a snapshot of the weights: no tensors per step.
+ */
+export function collectRollout(
+  env: VectorEnvironment,
+  agent: PpoAgent,
+  startObservations: Float32Array,
+  numSteps: number,
+  random: Random,
+): { rollout: Rollout; nextObservations: Float32Array } {
+  const { numEnvs, observationSize, actionCount } = env;
+  const weights = agent.readWeights();
+  const actor = new FastMlp(weights.actor);
+  const critic = new FastMlp(weights.critic);
+  const size = numSteps * numEnvs;
+  const rollout: Rollout = {
+    numSteps,
+    numEnvs,
+    observationSize,
+    observations: new Float32Array(size * observationSize),
+    actions: new Int32Array(size),
+    logProbs: new Float32Array(size),
+    values: new Float32Array(size),
+    rewards: new Float32Array(size),
+    dones: new Uint8Array(size),
+    nextValues: new Float32Array(numEnvs),
+  };
+  const logits = new Float32Array(actionCount);
+  const value = new Float32Array(1);
+  const actions = new Int32Array(numEnvs);
+  let observations = startObservations;
+  for (let step = 0; step < numSteps; step++) {
+    const base = step * numEnvs;
+    rollout.observations.set(observations, base * observationSize);
+    for (let e = 0; e < numEnvs; e++) {
+      actor.forward(observations, e * observationSize, logits);
+      const logp = logSoftmaxInPlace(logits);
+      const action = sampleCategorical(logp, random);
+      actions[e] = action;
+      rollout.actions[base + e] = action;
+      rollout.logProbs[base + e] = logp[action]!;
+      rollout.values[base + e] = critic.forward(observations, e * observationSize, value)[0]!;
+    }
+    const result = env.step(actions);
+    rollout.rewards.set(result.rewards, base);
+    rollout.dones.set(result.dones, base);
+    observations = Float32Array.from(result.observations);
+  }
+  for (let e = 0; e < numEnvs; e++) {
+    rollout.nextValues[e] = critic.forward(observations, e * observationSize, value)[0]!;
+  }
+  return { rollout, nextObservations: observations };
+}
+
+/**
+ * Generalised advantage estimation (GAE paper, eq. 16), backwards in time:
+ * δ_t = r_t + γ·V(s_{t+1})·(1 − done_t) − V(s_t); A_t = δ_t + γλ·(1 − done_t)·A_{t+1}.
+ * An episode cut by its length is treated as terminal, as CleanRL does.
+ */
+export function computeGae(
+  rollout: Pick<Rollout, 'numSteps' | 'numEnvs' | 'rewards' | 'values' | 'dones' | 'nextValues'>,
+  gamma: number,
+  lambda: number,
+): { advantages: Float32Array; returns: Float32Array } {
+  const { numSteps, numEnvs, rewards, values, dones, nextValues } = rollout;
+  const advantages = new Float32Array(numSteps * numEnvs);
+  const returns = new Float32Array(numSteps * numEnvs);
+  for (let e = 0; e < numEnvs; e++) {
+    let lastAdvantage = 0;
+    for (let t = numSteps - 1; t >= 0; t--) {
+      const i = t * numEnvs + e;
+      const nonTerminal = 1 - dones[i]!;
+      const nextValue = t === numSteps - 1 ? nextValues[e]! : values[i + numEnvs]!;
+      const delta = rewards[i]! + gamma * nextValue * nonTerminal - values[i]!;
+      lastAdvantage = delta + gamma * lambda * nonTerminal * lastAdvantage;
+      advantages[i] = lastAdvantage;
+      returns[i] = lastAdvantage + values[i]!;
+    }
+  }
+  return { advantages, returns };
+}
+
+export interface UpdateStats {
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  approxKl: number;
+  clipFraction: number;
+  gradientSteps: number;
+}
+
+/**
+ * The clipped-surrogate update (paper eq. 7 and 9) over `updateEpochs` shuffled passes of
+ * minibatches: L = −min(r·Â, clip(r, 1 ± ε)·Â) + c1·L_V − c2·H, with global gradient-norm
+ * clipping and Adam.
+ */
+export function ppoUpdate(
+  agent: PpoAgent,
+  optimizer: tf.AdamOptimizer,
+  rollout: Rollout,
+  gae: { advantages: Float32Array; returns: Float32Array },
+  config: PpoConfig,
+  random: Random,
+): UpdateStats {
+  const batch = rollout.numSteps * rollout.numEnvs;
+  const minibatch = Math.min(config.minibatchSize, batch);
+  const variables = agent.variables();
+  const totals = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradientSteps: 0 };
+  const data = tf.tidy(() => ({
+    observations: tf.tensor2d(rollout.observations, [batch, rollout.observationSize]),
+    actions: tf.tensor1d(rollout.actions, 'int32'),
+    logProbs: tf.tensor1d(rollout.logProbs),
+    values: tf.tensor1d(rollout.values),
+    advantages: tf.tensor1d(gae.advantages),
+    returns: tf.tensor1d(gae.returns),
+  }));
+  const order = Int32Array.from({ length: batch }, (_, i) => i);
+  try {
+    for (let epoch = 0; epoch < config.updateEpochs; epoch++) {
+      random.shuffle(order as unknown as number[]);
+      let stop = false;
+      for (let start = 0; start + minibatch <= batch; start += minibatch) {
+        const stats = tf.tidy(() =>
+          minibatchStep(agent, optimizer, variables, data, order.subarray(start, start + minibatch), config),
+        );
+        totals.policyLoss += stats.policyLoss;
+        totals.valueLoss += stats.valueLoss;
+        totals.entropy += stats.entropy;
+        totals.approxKl += stats.approxKl;
+        totals.clipFraction += stats.clipFraction;
+        totals.gradientSteps++;
+        if (config.targetKl !== null && stats.approxKl > config.targetKl) {
+          stop = true;
+          break;
+        }
+      }
+      if (stop) break;
+    }
+  } finally {
+    for (const tensor of Object.values(data)) tensor.dispose();
+  }
+  const steps = Math.max(1, totals.gradientSteps);
+  return {
+    policyLoss: totals.policyLoss / steps,
+    valueLoss: totals.valueLoss / steps,
+    entropy: totals.entropy / steps,
+    approxKl: totals.approxKl / steps,
+    clipFraction: totals.clipFraction / steps,
+    gradientSteps: totals.gradientSteps,
+  };
+}
+
+export interface BatchTensors {
+  observations: tf.Tensor2D;
+  actions: tf.Tensor1D;
+  logProbs: tf.Tensor1D;
+  values: tf.Tensor1D;
+  advantages: tf.Tensor1D;
+  returns: tf.Tensor1D;
+}
+
+function minibatchStep(
+  agent: PpoAgent,
+  optimizer: tf.AdamOptimizer,
+  variables: tf.Variable[],
+  data: BatchTensors,
+  indices: Int32Array,
+  config: PpoConfig,
+): Omit<UpdateStats, 'gradientSteps'> {
+  const index = tf.tensor1d(indices, 'int32');
+  const minibatch: BatchTensors = {
+    observations: tf.gather(data.observations, index),
+    actions: tf.gather(data.actions, index),
+    logProbs: tf.gather(data.logProbs, index),
+    values: tf.gather(data.values, index),
+    advantages: tf.gather(data.advantages, index),
+    returns: tf.gather(data.returns, index),
+  };
+  let terms: LossTerms | undefined;
+  const { grads } = tf.variableGrads(() => {
+    terms = ppoLoss(agent, minibatch, config);
+    for (const tensor of Object.values(terms)) tf.keep(tensor);
+    return terms.loss;
+  }, variables);
+  (optimizer as tf.Optimizer).applyGradients(clipByGlobalNorm(grads, config.maxGradNorm));
+  const read = (tensor: tf.Tensor) => tensor.dataSync()[0]!;
+  const stats = {
+    policyLoss: read(terms!.policyLoss),
+    valueLoss: read(terms!.valueLoss),
+    entropy: read(terms!.entropy),
+    approxKl: read(terms!.approxKl),
+    clipFraction: read(terms!.clipFraction),
+  };
+  for (const tensor of Object.values(terms!)) tensor.dispose();
+  return stats;
+}
+
+export interface LossTerms {
+  loss: tf.Scalar;
+  policyLoss: tf.Tensor;
+  valueLoss: tf.Tensor;
+  entropy: tf.Tensor;
+  approxKl: tf.Tensor;
+  clipFraction: tf.Tensor;
+}
+
+/**
+ * The PPO loss of a minibatch (paper eq. 9, as a loss to minimise):
+ * L = −mean(min(r·Â, clip(r, 1 − ε, 1 + ε)·Â)) + c1·L_V − c2·H, r = π(a|s) / π_old(a|s).
+ */
+export function ppoLoss(agent: PpoAgent, batch: BatchTensors, config: PpoConfig): LossTerms {
+  let advantages: tf.Tensor = batch.advantages;
+  if (config.normAdvantages) {
+    const { mean, variance } = tf.moments(advantages);
+    advantages = tf.div(tf.sub(advantages, mean), tf.add(tf.sqrt(variance), 1e-8));
+  }
+  const actionMask = tf.oneHot(batch.actions, agent.actor.spec.outputSize);
+  const logProbsAll = tf.logSoftmax(agent.actor.apply(batch.observations));
+  const newLogProbs = tf.sum(tf.mul(logProbsAll, actionMask), 1);
+  const entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(logProbsAll), logProbsAll), 1)));
+  const logRatio = tf.sub(newLogProbs, batch.logProbs);
+  const ratio = tf.exp(logRatio);
+  const unclipped = tf.mul(tf.neg(advantages), ratio);
+  const clipped = tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - config.clipCoef, 1 + config.clipCoef));
+  const policyLoss = tf.mean(tf.maximum(unclipped, clipped));
+  const newValues = tf.reshape(agent.critic.apply(batch.observations), [-1]);
+  let valueError = tf.square(tf.sub(newValues, batch.returns));
+  if (config.clipValueLoss) {
+    const delta = tf.clipByValue(tf.sub(newValues, batch.values), -config.clipCoef, config.clipCoef);
+    valueError = tf.maximum(valueError, tf.square(tf.sub(tf.add(batch.values, delta), batch.returns)));
+  }
+  const valueLoss = tf.mul(0.5, tf.mean(valueError));
+  const loss = tf.add(
+    tf.sub(policyLoss, tf.mul(config.entCoef, entropy)),
+    tf.mul(config.vfCoef, valueLoss),
+  ) as tf.Scalar;
+  return {
+    loss,
+    policyLoss,
+    valueLoss,
+    entropy,
+    // k3 estimator of KL(old ‖ new) (Schulman, "Approximating KL Divergence", 2020).
+    approxKl: tf.mean(tf.sub(tf.sub(ratio, 1), logRatio)),
+    clipFraction: tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clipCoef), 'float32')),
+  };
+}
+
+/** Scales all gradients together so their joint L2 norm is at most `maxNorm`. */
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
+  const names = Object.keys(grads);
+  const squares = names.map((name) => tf.sum(tf.square(grads[name]!)));
+  const norm = tf.sqrt(tf.addN(squares));
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+  const clipped: tf.NamedTensorMap = {};
+  for (const name of names) clipped[name] = tf.mul(grads[name]!, scale);
+  return clipped;
+}
+
+/** Replaces logits by log-probabilities (log-softmax, max-shifted for stability). */
+export function logSoftmaxInPlace(logits: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+  const logSum = max + Math.log(sum);
+  for (let i = 0; i < logits.length; i++) logits[i] = logits[i]! - logSum;
+  return logits;
+}
+
+export function sampleCategorical(logProbs: Float32Array, random: Random): number {
+  const u = random.next();
+  let cumulative = 0;
+  for (let i = 0; i < logProbs.length; i++) {
+    cumulative += Math.exp(logProbs[i]!);
+    if (u < cumulative) return i;
+  }
+  return logProbs.length - 1;
+}
+
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+export function createOptimizer(config: Pick<PpoConfig, 'learningRate' | 'adamEpsilon'>): tf.AdamOptimizer {
+  return tf.train.adam(config.learningRate, 0.9, 0.999, config.adamEpsilon);
+}
+
+/** Linear annealing of the step size (CleanRL: frac = 1 − (iteration − 1) / iterations). */
+export function setLearningRate(optimizer: tf.AdamOptimizer, learningRate: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+}

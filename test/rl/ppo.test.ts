@@ -1,0 +1,197 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initTensorFlow, tf } from '../../src/rl/backend.js';
+import { FastMlp } from '../../src/rl/networks.js';
+import {
+  collectRollout,
+  computeGae,
+  createOptimizer,
+  DEFAULT_PPO_CONFIG,
+  PpoAgent,
+  ppoLoss,
+  ppoUpdate,
+  type BatchTensors,
+  type PpoConfig,
+} from '../../src/rl/ppo.js';
+import { Random } from '../../src/rl/random.js';
+import type { StepResult, VectorEnvironment } from '../../src/rl/types.js';
+
+beforeAll(async () => {
+  await initTensorFlow();
+});
+
+/**
+ * A contextual bandit as a vector environment: the observation's first element is ±1, the best
+ * action is "long" (2) when it is +1 and "short" (0) when it is −1; flat (1) earns 0.
+ */
+function banditEnvironment(numEnvs: number, seed: number): VectorEnvironment {
+  const random = new Random(seed);
+  const observations = new Float32Array(numEnvs * 2);
+  const draw = () => {
+    for (let e = 0; e < numEnvs; e++) observations[e * 2] = random.next() < 0.5 ? -1 : 1;
+    return observations;
+  };
+  return {
+    numEnvs,
+    observationSize: 2,
+    actionCount: 3,
+    positions: [-1, 0, 1],
+    reset: () => Float32Array.from(draw()),
+    step(actions: Int32Array): StepResult {
+      const rewards = new Float32Array(numEnvs);
+      for (let e = 0; e < numEnvs; e++) rewards[e] = (actions[e]! - 1) * observations[e * 2]!;
+      return { observations: Float32Array.from(draw()), rewards, dones: new Uint8Array(numEnvs).fill(1) };
+    },
+  };
+}
+
+describe('GAE', () => {
+  it('matches a hand-computed example with an episode boundary', () => {
+    // One environment, 3 steps, γ = 0.9, λ = 0.8; the second transition ends its episode.
+    const rollout = {
+      numSteps: 3,
+      numEnvs: 1,
+      rewards: Float32Array.from([1, 2, 3]),
+      values: Float32Array.from([0.5, 1, 1.5]),
+      dones: Uint8Array.from([0, 1, 0]),
+      nextValues: Float32Array.from([2]),
+    };
+    const { advantages, returns } = computeGae(rollout, 0.9, 0.8);
+    // t=2: δ = 3 + 0.9·2 − 1.5 = 3.3; A = 3.3
+    // t=1: δ = 2 + 0 − 1 = 1; A = 1 (done: no bootstrap, no carry)
+    // t=0: δ = 1 + 0.9·1 − 0.5 = 1.4; A = 1.4 + 0.72·1 = 2.12
+    expect(Array.from(advantages)).toEqual([2.12, 1, 3.3].map((v) => Math.fround(v)));
+    expect(returns[0]).toBeCloseTo(2.62, 5);
+    expect(returns[2]).toBeCloseTo(4.8, 5);
+  });
+});
+
+describe('PPO loss', () => {
+  const config: PpoConfig = { ...DEFAULT_PPO_CONFIG, clipCoef: 0.2, entCoef: 0.01 };
+
+  function batch(random: Random, size: number, observationSize: number): BatchTensors {
+    const obs = Float32Array.from({ length: size * observationSize }, () => random.normal());
+    return {
+      observations: tf.tensor2d(obs, [size, observationSize]),
+      actions: tf.tensor1d(
+        Int32Array.from({ length: size }, () => random.int(3)),
+        'int32',
+      ),
+      logProbs: tf.tensor1d(
+        Float32Array.from({ length: size }, () => Math.log(1 / 3) + random.normal() * 0.05),
+      ),
+      values: tf.tensor1d(Float32Array.from({ length: size }, () => random.normal())),
+      advantages: tf.tensor1d(Float32Array.from({ length: size }, () => random.normal())),
+      returns: tf.tensor1d(Float32Array.from({ length: size }, () => random.normal())),
+    };
+  }
+
+  it('has gradients equal to finite differences', () => {
+    const random = new Random('grad-check');
+    const agent = PpoAgent.create(5, 3, [8, 8], random);
+    const data = batch(random, 32, 5);
+    const variables = agent.variables();
+    const { grads } = tf.variableGrads(() => ppoLoss(agent, data, config).loss, variables);
+    const lossAt = () => tf.tidy(() => ppoLoss(agent, data, config).loss.dataSync()[0]!);
+    let checked = 0;
+    for (const variable of variables) {
+      const analytic = grads[variable.name]!.dataSync();
+      const values = variable.dataSync().slice();
+      for (const i of [0, Math.floor(values.length / 2), values.length - 1]) {
+        const h = 1e-2;
+        const plus = values.slice();
+        plus[i] = values[i]! + h;
+        variable.assign(tf.tensor(plus, variable.shape));
+        const up = lossAt();
+        const minus = values.slice();
+        minus[i] = values[i]! - h;
+        variable.assign(tf.tensor(minus, variable.shape));
+        const down = lossAt();
+        variable.assign(tf.tensor(values, variable.shape));
+        const numeric = (up - down) / (2 * h);
+        expect(Math.abs(numeric - analytic[i]!)).toBeLessThan(2e-3 + 0.02 * Math.abs(numeric));
+        checked++;
+      }
+    }
+    expect(checked).toBe(variables.length * 3);
+    agent.dispose();
+  });
+
+  it('computes the same forward pass with the fast Float32Array path as with TF.js', () => {
+    const random = new Random('fast-path');
+    const agent = PpoAgent.create(10, 3, [32, 32], random);
+    // Non-trivial weights: the policy head starts near zero by design.
+    agent.actor.assign(
+      agent.actor.readWeights().map((w) => ({ ...w, kernel: w.kernel.map(() => random.normal() * 0.3) })),
+    );
+    const input = Float32Array.from({ length: 40 }, () => random.normal());
+    const expected = agent.actor.apply(tf.tensor2d(input, [4, 10])).dataSync();
+    const fast = new FastMlp(agent.actor.readWeights());
+    const out = new Float32Array(3);
+    for (let row = 0; row < 4; row++) {
+      fast.forward(input, row * 10, out);
+      for (let j = 0; j < 3; j++) expect(Math.abs(out[j]! - expected[row * 3 + j]!)).toBeLessThan(1e-5);
+    }
+    agent.dispose();
+  });
+});
+
+describe('PPO learning', () => {
+  function train(seed: number, iterations: number) {
+    const env = banditEnvironment(16, seed);
+    const random = new Random(seed);
+    const config: PpoConfig = {
+      ...DEFAULT_PPO_CONFIG,
+      numSteps: 16,
+      minibatchSize: 64,
+      learningRate: 3e-3,
+      hidden: [16],
+    };
+    const agent = PpoAgent.create(env.observationSize, env.actionCount, config.hidden, random.fork('init'));
+    const optimizer = createOptimizer(config);
+    let observations = env.reset();
+    const rolloutRandom = random.fork('rollout');
+    const updateRandom = random.fork('update');
+    let meanReward = 0;
+    for (let i = 0; i < iterations; i++) {
+      const { rollout, nextObservations } = collectRollout(
+        env,
+        agent,
+        observations,
+        config.numSteps,
+        rolloutRandom,
+      );
+      observations = nextObservations;
+      meanReward = rollout.rewards.reduce((a, b) => a + b, 0) / rollout.rewards.length;
+      ppoUpdate(
+        agent,
+        optimizer,
+        rollout,
+        computeGae(rollout, config.gamma, config.gaeLambda),
+        config,
+        updateRandom,
+      );
+    }
+    const weights = agent.readWeights();
+    agent.dispose();
+    optimizer.dispose();
+    return { meanReward, weights };
+  }
+
+  it('learns the best action of a contextual bandit', () => {
+    const { meanReward } = train(7, 40);
+    // Random play earns 0 on average; the best policy earns 1 per step.
+    expect(meanReward).toBeGreaterThan(0.8);
+  });
+
+  it('gives the same weights byte for byte from the same seed', () => {
+    const a = train(3, 5);
+    const b = train(3, 5);
+    const bytes = (w: typeof a.weights) =>
+      Buffer.concat(
+        [...w.actor, ...w.critic].flatMap((l) => [Buffer.from(l.kernel.buffer), Buffer.from(l.bias.buffer)]),
+      );
+    expect(bytes(a.weights).equals(bytes(b.weights))).toBe(true);
+    const c = train(4, 5);
+    expect(bytes(a.weights).equals(bytes(c.weights))).toBe(false);
+  });
+});

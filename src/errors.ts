@@ -86,3 +86,9 @@ export class MigrationError extends RetrainingError {
   readonly code = 'migration_failed';
   readonly httpStatus = 500;
 }
+
+/** A stored model artifact whose bytes do not match its checksum, or cannot be read as one. */
+export class ArtifactChecksumError extends RetrainingError {
+  readonly code = 'artifact_corrupt';
+  readonly httpStatus = 500;
+}

@@ -92,3 +92,9 @@ export class ArtifactChecksumError extends RetrainingError {
   readonly code = 'artifact_corrupt';
   readonly httpStatus = 500;
 }
+
+/** A run stopped on request (a cancelled job, a shutdown). */
+export class CancelledError extends RetrainingError {
+  readonly code = 'cancelled';
+  readonly httpStatus = 409;
+}

@@ -1,0 +1,260 @@
+/**
+ * Training a trading agent as the retraining config says: `epochs` PPO iterations, `batchSize`
+ * transitions per minibatch, `learningRate`, a chronological `validationSplit`, and early stopping
+ * after `earlyStoppingPatience` validations without a better score; optionally warm-started from
+ * a production model. Seeded: the same bars, config and seed give the same weights.
+ */
+import { CancelledError, ValidationError } from '../errors.js';
+import { sharpeRatio } from '../evaluation/metrics.js';
+import { featureSettlingBars } from '../market/features.js';
+import type { Normaliser } from '../market/normaliser.js';
+import type { MarketBar } from '../store/market-bars.js';
+import { initTensorFlow, type TfBackend } from './backend.js';
+import { applyCvarPenalty, createCvarState, DEFAULT_CPPO_CONFIG, type CppoConfig } from './cppo.js';
+import {
+  createTradingEnvironment,
+  DEFAULT_ENVIRONMENT_CONFIG,
+  evaluatePolicy,
+  type EnvironmentConfig,
+} from './environment.js';
+import { buildMarketSeries, splitChronologically, type BarsBySymbol } from './market-series.js';
+import { TradingPolicy, type InferenceMode } from './policy.js';
+import {
+  collectRollout,
+  computeGae,
+  createOptimizer,
+  DEFAULT_PPO_CONFIG,
+  PpoAgent,
+  ppoUpdate,
+  setLearningRate,
+  type AgentWeights,
+  type PpoConfig,
+  type UpdateStats,
+} from './ppo.js';
+import { Random } from './random.js';
+import type { MarketSeries } from './types.js';
+
+export interface TrainingConfig {
+  algorithm: 'ppo' | 'cppo';
+  /** PPO iterations (one rollout and its update each): the retraining config's `epochs`. */
+  iterations: number;
+  /** Validations without improvement before stopping: `earlyStoppingPatience`. */
+  patience: number;
+  /** Share of the most recent bars held out for validation: `validationSplit`. */
+  validationSplit: number;
+  /** Iterations between validations. */
+  evaluateEvery: number;
+  seed: number;
+  /** Bars per year of the bar interval, to annualise the validation Sharpe. */
+  periodsPerYear: number;
+  inference: InferenceMode;
+  ppo: PpoConfig;
+  cppo: CppoConfig;
+  environment: Omit<EnvironmentConfig, 'seed'>;
+}
+
+export const DEFAULT_TRAINING_CONFIG: Readonly<TrainingConfig> = Object.freeze({
+  algorithm: 'ppo',
+  iterations: 100,
+  patience: 10,
+  validationSplit: 0.2,
+  evaluateEvery: 1,
+  seed: 1,
+  periodsPerYear: 252,
+  inference: 'greedy',
+  ppo: DEFAULT_PPO_CONFIG,
+  cppo: DEFAULT_CPPO_CONFIG,
+  environment: (({ seed: _seed, ...rest }) => rest)(DEFAULT_ENVIRONMENT_CONFIG),
+});
+
+export interface TrainingProgress {
+  iteration: number;
+  iterations: number;
+  update: UpdateStats;
+  meanReward: number;
+  /** Validation score of this iteration, when it was validated. */
+  validationSharpe: number | null;
+  bestValidationSharpe: number | null;
+  cvar?: { lambda: number; valueAtRisk: number; conditionalValueAtRisk: number };
+}
+
+export interface TrainingResult {
+  weights: AgentWeights;
+  normaliser: Normaliser;
+  backend: TfBackend;
+  /** Iteration whose weights were kept (the best validation score). */
+  bestIteration: number;
+  bestValidationSharpe: number | null;
+  iterationsRun: number;
+  stoppedEarly: boolean;
+  warmStarted: boolean;
+  history: TrainingProgress[];
+  environmentSteps: number;
+  /** The validation series, for the evaluation that follows. */
+  validation: MarketSeries[];
+}
+
+export interface TrainingInput {
+  bars: BarsBySymbol;
+  config: TrainingConfig;
+  /** The production model to start from; used only when its shape matches. */
+  warmStart?: { weights: AgentWeights; normaliser: Normaliser };
+  onProgress?: (progress: TrainingProgress) => void;
+  signal?: AbortSignal;
+}
+
+export async function trainPolicy(input: TrainingInput): Promise<TrainingResult> {
+  const { config } = input;
+  const backend = await initTensorFlow();
+  const split = splitBars(input.bars, config.validationSplit);
+  const warm = input.warmStart && compatible(input.warmStart, config);
+  const { series: train, normaliser } = buildMarketSeries(
+    split.train,
+    warm ? { normaliser: input.warmStart!.normaliser } : {},
+  );
+  const { series: validation } = buildMarketSeries(split.validation, {
+    normaliser,
+    firstRow: split.validationFirstRow,
+  });
+  const env = createTradingEnvironment(train, { ...config.environment, seed: config.seed });
+  if (warm && input.warmStart!.weights.actor[0]!.inSize !== env.observationSize) {
+    throw new ValidationError('warm-start weights do not fit the observation size', 'warmStart');
+  }
+
+  const random = new Random(config.seed);
+  const agent = warm
+    ? PpoAgent.fromWeights(input.warmStart!.weights)
+    : PpoAgent.create(env.observationSize, env.actionCount, config.ppo.hidden, random.fork('init'));
+  const optimizer = createOptimizer(config.ppo);
+  const rolloutRandom = random.fork('rollout');
+  const updateRandom = random.fork('update');
+  const cvar = config.algorithm === 'cppo' ? createCvarState(env.numEnvs, config.cppo) : null;
+
+  const history: TrainingProgress[] = [];
+  let best = { sharpe: null as number | null, iteration: 0, weights: agent.readWeights() };
+  let sinceBest = 0;
+  let observations: Float32Array = Float32Array.from(env.reset());
+  let iteration = 0;
+  let stoppedEarly = false;
+  try {
+    for (iteration = 1; iteration <= config.iterations; iteration++) {
+      if (input.signal?.aborted)
+        throw new CancelledError(`training cancelled at iteration ${iteration} of ${config.iterations}`);
+      if (config.ppo.annealLr) {
+        setLearningRate(optimizer, (1 - (iteration - 1) / config.iterations) * config.ppo.learningRate);
+      }
+      const { rollout, nextObservations } = collectRollout(
+        env,
+        agent,
+        observations,
+        config.ppo.numSteps,
+        rolloutRandom,
+      );
+      observations = nextObservations;
+      const meanReward = rollout.rewards.reduce((sum, r) => sum + r, 0) / rollout.rewards.length;
+      if (cvar) applyCvarPenalty(rollout, cvar, config.cppo);
+      const update = ppoUpdate(
+        agent,
+        optimizer,
+        rollout,
+        computeGae(rollout, config.ppo.gamma, config.ppo.gaeLambda),
+        config.ppo,
+        updateRandom,
+      );
+
+      let validationSharpe: number | null = null;
+      if (iteration % config.evaluateEvery === 0 || iteration === config.iterations) {
+        const weights = agent.readWeights();
+        validationSharpe = validationScore(weights, validation, config) ?? -Infinity;
+        if (best.sharpe === null || validationSharpe > best.sharpe) {
+          best = { sharpe: validationSharpe, iteration, weights };
+          sinceBest = 0;
+        } else {
+          sinceBest++;
+        }
+      }
+      const progress: TrainingProgress = {
+        iteration,
+        iterations: config.iterations,
+        update,
+        meanReward,
+        validationSharpe: validationSharpe === -Infinity ? null : validationSharpe,
+        bestValidationSharpe: best.sharpe === -Infinity ? null : best.sharpe,
+        ...(cvar
+          ? { cvar: { lambda: cvar.lambda, valueAtRisk: cvar.var, conditionalValueAtRisk: cvar.cvar } }
+          : {}),
+      };
+      history.push(progress);
+      input.onProgress?.(progress);
+      if (sinceBest >= config.patience) {
+        stoppedEarly = true;
+        break;
+      }
+      // Let timers, cancellation and progress writes run between iterations.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    agent.dispose();
+    optimizer.dispose();
+  }
+  return {
+    weights: best.weights,
+    normaliser,
+    backend,
+    bestIteration: best.iteration,
+    bestValidationSharpe: best.sharpe === -Infinity ? null : best.sharpe,
+    iterationsRun: Math.min(iteration, config.iterations),
+    stoppedEarly,
+    warmStarted: Boolean(warm),
+    history,
+    environmentSteps: history.length * config.ppo.numSteps * env.numEnvs,
+    validation,
+  };
+}
+
+/** Annualised Sharpe of the policy's net returns over every validation series (greedy or as configured). */
+export function validationScore(
+  weights: AgentWeights,
+  validation: readonly MarketSeries[],
+  config: TrainingConfig,
+): number | null {
+  const policy = new TradingPolicy(
+    weights.actor,
+    config.inference,
+    new Random(config.seed).fork('validation'),
+  );
+  const returns: number[] = [];
+  for (const series of validation) {
+    const result = evaluatePolicy(series, (observation) => policy.act(observation), config.environment);
+    for (const value of result.returns) returns.push(value);
+  }
+  return sharpeRatio(returns, config.periodsPerYear);
+}
+
+function splitBars(bars: BarsBySymbol, validationSplit: number) {
+  const train: Record<string, MarketBar[]> = {};
+  const validation: Record<string, MarketBar[]> = {};
+  const validationFirstRow: Record<string, number> = {};
+  const entries = bars instanceof Map ? [...bars.entries()] : Object.entries(bars);
+  for (const [symbol, list] of entries) {
+    const parts = splitChronologically(list, validationSplit, featureSettlingBars());
+    train[symbol] = parts.train;
+    validation[symbol] = parts.validation;
+    validationFirstRow[symbol] = parts.validationFirstRow;
+  }
+  return { train, validation, validationFirstRow };
+}
+
+/** A warm start needs the same features, the same actions and the same network widths. */
+function compatible(
+  warm: { weights: AgentWeights; normaliser: Normaliser },
+  config: TrainingConfig,
+): boolean {
+  const hidden = warm.weights.actor.slice(0, -1).map((layer) => layer.outSize);
+  return (
+    warm.weights.actor.at(-1)!.outSize === config.environment.positions.length &&
+    hidden.length === config.ppo.hidden.length &&
+    hidden.every((width, i) => width === config.ppo.hidden[i]) &&
+    warm.weights.actor[0]!.inSize === warm.normaliser.names.length + 1
+  );
+}

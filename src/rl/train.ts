@@ -134,10 +134,9 @@ export async function trainPolicy(input: TrainingInput): Promise<TrainingResult>
   let best = { sharpe: null as number | null, iteration: 0, weights: agent.readWeights() };
   let sinceBest = 0;
   let observations: Float32Array = Float32Array.from(env.reset());
-  let iteration = 0;
   let stoppedEarly = false;
   try {
-    for (iteration = 1; iteration <= config.iterations; iteration++) {
+    for (let iteration = 1; iteration <= config.iterations; iteration++) {
       if (input.signal?.aborted)
         throw new CancelledError(`training cancelled at iteration ${iteration} of ${config.iterations}`);
       if (config.ppo.annealLr) {
@@ -203,7 +202,7 @@ export async function trainPolicy(input: TrainingInput): Promise<TrainingResult>
     backend,
     bestIteration: best.iteration,
     bestValidationSharpe: best.sharpe === -Infinity ? null : best.sharpe,
-    iterationsRun: Math.min(iteration, config.iterations),
+    iterationsRun: history.length,
     stoppedEarly,
     warmStarted: Boolean(warm),
     history,

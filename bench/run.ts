@@ -3,12 +3,16 @@
  * baseline run in the same process; with --json the last line is one JSON object of them.
  */
 import { benchFeatures } from './features.js';
+import { benchInference } from './inference.js';
 import { benchIngest } from './ingest.js';
+import { benchPpo } from './ppo.js';
 import { benchValidate } from './validate.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
   features: benchFeatures,
   ingest: benchIngest,
+  ppo: benchPpo,
+  inference: benchInference,
   validate: benchValidate,
 };
 

@@ -155,39 +155,88 @@ export function orthogonal(rows: number, cols: number, gain: number, random: Ran
 }
 
 /**
- * The same network evaluated with plain Float32Arrays, for rollouts and serving: no tensors, no
- * allocation (scratch buffers are kept per network), outputs equal to TF.js's to about 1e-6.
+ * The same network evaluated with plain typed arrays, for rollouts and serving: no tensors, no
+ * allocation, outputs equal to TF.js's to about 1e-6. Kernels are kept transposed (out × in, as
+ * Float64Array) so each output is one dot product over contiguous memory with the sum in a
+ * register, about twice as fast as accumulating into an output array.
  */
 export class FastMlp {
-  private readonly buffers: Float32Array[];
+  private readonly kernels: Float64Array[];
+  private readonly biases: Float64Array[];
+  private readonly sizes: { inSize: number; outSize: number }[];
+  private readonly buffers: Float64Array[];
+  private readonly inputRow: Float64Array;
 
-  constructor(private readonly layers: readonly DenseWeights[]) {
-    this.buffers = layers.map((layer) => new Float32Array(layer.outSize));
+  constructor(layers: readonly DenseWeights[]) {
+    this.sizes = layers.map(({ inSize, outSize }) => ({ inSize, outSize }));
+    this.kernels = layers.map(({ inSize, outSize, kernel }) => {
+      const transposed = new Float64Array(inSize * outSize);
+      for (let i = 0; i < inSize; i++) {
+        for (let j = 0; j < outSize; j++) transposed[j * inSize + i] = kernel[i * outSize + j]!;
+      }
+      return transposed;
+    });
+    this.biases = layers.map((layer) => Float64Array.from(layer.bias));
+    this.buffers = layers.map((layer) => new Float64Array(layer.outSize));
+    this.inputRow = new Float64Array(layers[0]!.inSize);
   }
 
   get outputSize(): number {
-    return this.layers.at(-1)!.outSize;
+    return this.sizes.at(-1)!.outSize;
   }
 
   /** Evaluates one input row (from `input` at `offset`) into `out` (length outputSize). */
   forward(input: ArrayLike<number>, offset: number, out: Float32Array): Float32Array {
-    let source: ArrayLike<number> = input;
-    let sourceOffset = offset;
-    const last = this.layers.length - 1;
+    const last = this.sizes.length - 1;
+    // Copy the row first so every layer's loop sees one array type (monomorphic, and fast).
+    let source = this.inputRow;
+    for (let i = 0; i < source.length; i++) source[i] = input[offset + i]!;
     for (let l = 0; l <= last; l++) {
-      const { inSize, outSize, kernel, bias } = this.layers[l]!;
-      const target = l === last ? out : this.buffers[l]!;
-      for (let j = 0; j < outSize; j++) target[j] = bias[j]!;
-      for (let i = 0; i < inSize; i++) {
-        const x = source[sourceOffset + i]!;
-        if (x === 0) continue;
-        const row = i * outSize;
-        for (let j = 0; j < outSize; j++) target[j] = target[j]! + x * kernel[row + j]!;
+      const { inSize, outSize } = this.sizes[l]!;
+      const kernel = this.kernels[l]!;
+      const bias = this.biases[l]!;
+      const target = this.buffers[l]!;
+      // Four outputs at a time: each input is loaded once for four independent sums, and four
+      // chains of additions hide each other's latency (≈3× faster than one running sum).
+      let j = 0;
+      for (; j + 4 <= outSize; j += 4) {
+        const r0 = j * inSize;
+        const r1 = r0 + inSize;
+        const r2 = r1 + inSize;
+        const r3 = r2 + inSize;
+        let s0 = bias[j]!;
+        let s1 = bias[j + 1]!;
+        let s2 = bias[j + 2]!;
+        let s3 = bias[j + 3]!;
+        for (let i = 0; i < inSize; i++) {
+          const x = source[i]!;
+          s0 += x * kernel[r0 + i]!;
+          s1 += x * kernel[r1 + i]!;
+          s2 += x * kernel[r2 + i]!;
+          s3 += x * kernel[r3 + i]!;
+        }
+        if (l < last) {
+          target[j] = Math.tanh(s0);
+          target[j + 1] = Math.tanh(s1);
+          target[j + 2] = Math.tanh(s2);
+          target[j + 3] = Math.tanh(s3);
+        } else {
+          target[j] = s0;
+          target[j + 1] = s1;
+          target[j + 2] = s2;
+          target[j + 3] = s3;
+        }
       }
-      if (l < last) for (let j = 0; j < outSize; j++) target[j] = Math.tanh(target[j]!);
+      for (; j < outSize; j++) {
+        const row = j * inSize;
+        let sum = bias[j]!;
+        for (let i = 0; i < inSize; i++) sum += source[i]! * kernel[row + i]!;
+        target[j] = l < last ? Math.tanh(sum) : sum;
+      }
       source = target;
-      sourceOffset = 0;
     }
+    const result = this.buffers[last]!;
+    for (let j = 0; j < result.length; j++) out[j] = result[j]!;
     return out;
   }
 }

@@ -241,38 +241,27 @@ export function ppoUpdate(
   const minibatch = Math.min(config.minibatchSize, batch);
   const variables = agent.variables();
   const totals = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradientSteps: 0 };
-  const data = tf.tidy(() => ({
-    observations: tf.tensor2d(rollout.observations, [batch, rollout.observationSize]),
-    actions: tf.tensor1d(rollout.actions, 'int32'),
-    logProbs: tf.tensor1d(rollout.logProbs),
-    values: tf.tensor1d(rollout.values),
-    advantages: tf.tensor1d(gae.advantages),
-    returns: tf.tensor1d(gae.returns),
-  }));
   const order = Int32Array.from({ length: batch }, (_, i) => i);
-  try {
-    for (let epoch = 0; epoch < config.updateEpochs; epoch++) {
-      random.shuffle(order as unknown as number[]);
-      let stop = false;
-      for (let start = 0; start + minibatch <= batch; start += minibatch) {
-        const stats = tf.tidy(() =>
-          minibatchStep(agent, optimizer, variables, data, order.subarray(start, start + minibatch), config),
-        );
-        totals.policyLoss += stats.policyLoss;
-        totals.valueLoss += stats.valueLoss;
-        totals.entropy += stats.entropy;
-        totals.approxKl += stats.approxKl;
-        totals.clipFraction += stats.clipFraction;
-        totals.gradientSteps++;
-        if (config.targetKl !== null && stats.approxKl > config.targetKl) {
-          stop = true;
-          break;
-        }
+  const pick = new MinibatchBuffers(minibatch, rollout.observationSize);
+  for (let epoch = 0; epoch < config.updateEpochs; epoch++) {
+    random.shuffle(order as unknown as number[]);
+    let stop = false;
+    for (let start = 0; start + minibatch <= batch; start += minibatch) {
+      // Rows are copied into the minibatch in JavaScript: cheaper than six tf.gather calls.
+      pick.fill(rollout, gae, order, start);
+      const stats = tf.tidy(() => minibatchStep(agent, optimizer, variables, pick.tensors(), config));
+      totals.policyLoss += stats.policyLoss;
+      totals.valueLoss += stats.valueLoss;
+      totals.entropy += stats.entropy;
+      totals.approxKl += stats.approxKl;
+      totals.clipFraction += stats.clipFraction;
+      totals.gradientSteps++;
+      if (config.targetKl !== null && stats.approxKl > config.targetKl) {
+        stop = true;
+        break;
       }
-      if (stop) break;
     }
-  } finally {
-    for (const tensor of Object.values(data)) tensor.dispose();
+    if (stop) break;
   }
   const steps = Math.max(1, totals.gradientSteps);
   return {
@@ -294,23 +283,65 @@ export interface BatchTensors {
   returns: tf.Tensor1D;
 }
 
+/** Preallocated minibatch arrays, refilled from the shuffled rollout for every gradient step. */
+class MinibatchBuffers {
+  private readonly observations: Float32Array;
+  private readonly actions: Int32Array;
+  private readonly logProbs: Float32Array;
+  private readonly values: Float32Array;
+  private readonly advantages: Float32Array;
+  private readonly returns: Float32Array;
+
+  constructor(
+    private readonly size: number,
+    private readonly observationSize: number,
+  ) {
+    this.observations = new Float32Array(size * observationSize);
+    this.actions = new Int32Array(size);
+    this.logProbs = new Float32Array(size);
+    this.values = new Float32Array(size);
+    this.advantages = new Float32Array(size);
+    this.returns = new Float32Array(size);
+  }
+
+  fill(
+    rollout: Rollout,
+    gae: { advantages: Float32Array; returns: Float32Array },
+    order: Int32Array,
+    start: number,
+  ): void {
+    const width = this.observationSize;
+    for (let k = 0; k < this.size; k++) {
+      const i = order[start + k]!;
+      this.observations.set(rollout.observations.subarray(i * width, (i + 1) * width), k * width);
+      this.actions[k] = rollout.actions[i]!;
+      this.logProbs[k] = rollout.logProbs[i]!;
+      this.values[k] = rollout.values[i]!;
+      this.advantages[k] = gae.advantages[i]!;
+      this.returns[k] = gae.returns[i]!;
+    }
+  }
+
+  /** Tensors of the current contents; call inside tf.tidy. */
+  tensors(): BatchTensors {
+    return {
+      observations: tf.tensor2d(this.observations, [this.size, this.observationSize]),
+      actions: tf.tensor1d(this.actions, 'int32'),
+      logProbs: tf.tensor1d(this.logProbs),
+      values: tf.tensor1d(this.values),
+      advantages: tf.tensor1d(this.advantages),
+      returns: tf.tensor1d(this.returns),
+    };
+  }
+}
+
 function minibatchStep(
   agent: PpoAgent,
   optimizer: tf.AdamOptimizer,
   variables: tf.Variable[],
-  data: BatchTensors,
-  indices: Int32Array,
+  minibatch: BatchTensors,
   config: PpoConfig,
 ): Omit<UpdateStats, 'gradientSteps'> {
-  const index = tf.tensor1d(indices, 'int32');
-  const minibatch: BatchTensors = {
-    observations: tf.gather(data.observations, index),
-    actions: tf.gather(data.actions, index),
-    logProbs: tf.gather(data.logProbs, index),
-    values: tf.gather(data.values, index),
-    advantages: tf.gather(data.advantages, index),
-    returns: tf.gather(data.returns, index),
-  };
   let terms: LossTerms | undefined;
   const { grads } = tf.variableGrads(() => {
     terms = ppoLoss(agent, minibatch, config);

@@ -1,0 +1,68 @@
+/**
+ * `inference`: one observation through the actor (10 → 64 → 64 → 3), on the fast Float32Array
+ * path and with TensorFlow.js `predict` on a LayersModel loaded from the same artifact.
+ */
+import { pathToFileURL } from 'node:url';
+import { actorLayersModel, packModel } from '../src/rl/artifact.js';
+import { initTensorFlow, tf } from '../src/rl/backend.js';
+import { TradingPolicy } from '../src/rl/policy.js';
+import { PpoAgent } from '../src/rl/ppo.js';
+import { Random } from '../src/rl/random.js';
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+function timeEach(runs: number, fn: (i: number) => void): Float64Array {
+  const times = new Float64Array(runs);
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    fn(i);
+    times[i] = Number(process.hrtime.bigint() - start) / 1000;
+  }
+  return times.sort();
+}
+
+export async function benchInference(): Promise<Record<string, number>> {
+  await initTensorFlow();
+  const random = new Random('inference');
+  const agent = PpoAgent.create(10, 3, [64, 64], random);
+  const weights = agent.readWeights();
+  agent.dispose();
+  const { bytes } = await packModel({
+    weights,
+    normaliser: {
+      names: Array.from({ length: 9 }, (_, i) => `f${i}`),
+      mean: Array(9).fill(0),
+      std: Array(9).fill(1),
+      clip: 5,
+    },
+    config: {},
+    metadata: {},
+  });
+  const observations = Float32Array.from({ length: 10 * 1024 }, () => random.normal());
+  const policy = new TradingPolicy(weights.actor, 'greedy');
+  let sink = 0;
+  timeEach(20_000, (i) => (sink += policy.act(observations, (i % 1024) * 10)));
+  const fast = timeEach(200_000, (i) => (sink += policy.act(observations, (i % 1024) * 10)));
+
+  const model = await actorLayersModel(bytes);
+  const predict = (i: number) =>
+    tf.tidy(() => {
+      const input = tf.tensor2d(observations.subarray((i % 1024) * 10, (i % 1024) * 10 + 10), [1, 10]);
+      sink += (model.predict(input) as tf.Tensor).dataSync()[0]!;
+    });
+  timeEach(500, predict);
+  const tfjs = timeEach(5_000, predict);
+  model.dispose();
+  if (sink === Number.MAX_VALUE) console.log(sink);
+  return {
+    fast_path_us_median: Number(percentile(fast, 0.5).toFixed(2)),
+    fast_path_us_p99: Number(percentile(fast, 0.99).toFixed(2)),
+    tfjs_predict_us_median: Number(percentile(tfjs, 0.5).toFixed(2)),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log(await benchInference());
+}

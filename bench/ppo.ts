@@ -37,7 +37,7 @@ async function trainingRate(
   const random = new Random(1);
   const config = DEFAULT_PPO_CONFIG;
   const agent = PpoAgent.create(env.observationSize, env.actionCount, config.hidden, random);
-  const optimizer = createOptimizer(config);
+  const optimizer = createOptimizer(agent, config);
   const numSteps = Math.max(config.numSteps, Math.ceil(config.minibatchSize / numEnvs));
   let observations: Float32Array = Float32Array.from(env.reset());
   let updateMs = 0;

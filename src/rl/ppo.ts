@@ -3,6 +3,7 @@
  * written after CleanRL's ppo.py: the knobs at the top, then the agent, the rollout, GAE and the
  * clipped update, in the order the paper states them. Discrete actions (target positions).
  */
+import { FlatAdam } from './adam.js';
 import { tf } from './backend.js';
 import { FastMlp, Mlp, type DenseWeights } from './networks.js';
 import type { Random } from './random.js';
@@ -133,8 +134,9 @@ export interface Rollout {
 
 /**
  * Runs every environment `numSteps` steps with the current policy, sampling actions from the
- * actor's softmax with the seeded `random` (so runs repeat exactly). Inference uses the fast
- * Float32Array path on a snapshot of the weights: no tensors per step.
+ * actor's softmax with the seeded `random` (so runs repeat exactly). The actor runs on the fast
+ * Float32Array path on a snapshot of the weights (no tensors per step); the critic's values are
+ * computed afterwards in one batched TF.js pass.
  */
 export function collectRollout(
   env: VectorEnvironment,
@@ -146,7 +148,6 @@ export function collectRollout(
   const { numEnvs, observationSize, actionCount } = env;
   const weights = agent.readWeights();
   const actor = new FastMlp(weights.actor);
-  const critic = new FastMlp(weights.critic);
   const size = numSteps * numEnvs;
   const rollout: Rollout = {
     numSteps,
@@ -161,7 +162,6 @@ export function collectRollout(
     nextValues: new Float32Array(numEnvs),
   };
   const logits = new Float32Array(actionCount);
-  const value = new Float32Array(1);
   const actions = new Int32Array(numEnvs);
   let observations = startObservations;
   for (let step = 0; step < numSteps; step++) {
@@ -174,16 +174,22 @@ export function collectRollout(
       actions[e] = action;
       rollout.actions[base + e] = action;
       rollout.logProbs[base + e] = logp[action]!;
-      rollout.values[base + e] = critic.forward(observations, e * observationSize, value)[0]!;
     }
     const result = env.step(actions);
     rollout.rewards.set(result.rewards, base);
     rollout.dones.set(result.dones, base);
     observations = Float32Array.from(result.observations);
   }
-  for (let e = 0; e < numEnvs; e++) {
-    rollout.nextValues[e] = critic.forward(observations, e * observationSize, value)[0]!;
-  }
+  // The critic does not choose actions, so all its values are computed in one batched pass.
+  tf.tidy(() => {
+    const all = tf.concat([
+      tf.tensor2d(rollout.observations, [size, observationSize]),
+      tf.tensor2d(observations, [numEnvs, observationSize]),
+    ]);
+    const values = agent.critic.apply(all).dataSync();
+    rollout.values.set(values.subarray(0, size));
+    rollout.nextValues.set(values.subarray(size));
+  });
   return { rollout, nextObservations: observations };
 }
 
@@ -231,7 +237,7 @@ export interface UpdateStats {
  */
 export function ppoUpdate(
   agent: PpoAgent,
-  optimizer: tf.AdamOptimizer,
+  optimizer: FlatAdam,
   rollout: Rollout,
   gae: { advantages: Float32Array; returns: Float32Array },
   config: PpoConfig,
@@ -242,7 +248,12 @@ export function ppoUpdate(
   const variables = agent.variables();
   const totals = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradientSteps: 0 };
   const order = Int32Array.from({ length: batch }, (_, i) => i);
-  const pick = new MinibatchBuffers(minibatch, rollout.observationSize);
+  const pick = new MinibatchBuffers(
+    minibatch,
+    rollout.observationSize,
+    agent.actor.spec.outputSize,
+    config.normAdvantages,
+  );
   for (let epoch = 0; epoch < config.updateEpochs; epoch++) {
     random.shuffle(order as unknown as number[]);
     let stop = false;
@@ -276,17 +287,29 @@ export function ppoUpdate(
 
 export interface BatchTensors {
   observations: tf.Tensor2D;
-  actions: tf.Tensor1D;
+  /** One-hot rows of the actions taken (minibatch × actions). */
+  actionMask: tf.Tensor2D;
   logProbs: tf.Tensor1D;
   values: tf.Tensor1D;
   advantages: tf.Tensor1D;
   returns: tf.Tensor1D;
 }
 
+/** Per-minibatch advantage normalisation to mean 0, std 1 (population std, + 1e-8). */
+function normaliseInPlace(values: Float32Array): void {
+  let mean = 0;
+  for (const value of values) mean += value;
+  mean /= values.length;
+  let variance = 0;
+  for (const value of values) variance += (value - mean) ** 2;
+  const scale = 1 / (Math.sqrt(variance / values.length) + 1e-8);
+  for (let i = 0; i < values.length; i++) values[i] = (values[i]! - mean) * scale;
+}
+
 /** Preallocated minibatch arrays, refilled from the shuffled rollout for every gradient step. */
 class MinibatchBuffers {
   private readonly observations: Float32Array;
-  private readonly actions: Int32Array;
+  private readonly actionMask: Float32Array;
   private readonly logProbs: Float32Array;
   private readonly values: Float32Array;
   private readonly advantages: Float32Array;
@@ -295,9 +318,11 @@ class MinibatchBuffers {
   constructor(
     private readonly size: number,
     private readonly observationSize: number,
+    private readonly actionCount: number,
+    private readonly normaliseAdvantages: boolean,
   ) {
     this.observations = new Float32Array(size * observationSize);
-    this.actions = new Int32Array(size);
+    this.actionMask = new Float32Array(size * actionCount);
     this.logProbs = new Float32Array(size);
     this.values = new Float32Array(size);
     this.advantages = new Float32Array(size);
@@ -314,19 +339,21 @@ class MinibatchBuffers {
     for (let k = 0; k < this.size; k++) {
       const i = order[start + k]!;
       this.observations.set(rollout.observations.subarray(i * width, (i + 1) * width), k * width);
-      this.actions[k] = rollout.actions[i]!;
+      this.actionMask.fill(0, k * this.actionCount, (k + 1) * this.actionCount);
+      this.actionMask[k * this.actionCount + rollout.actions[i]!] = 1;
       this.logProbs[k] = rollout.logProbs[i]!;
       this.values[k] = rollout.values[i]!;
       this.advantages[k] = gae.advantages[i]!;
       this.returns[k] = gae.returns[i]!;
     }
+    if (this.normaliseAdvantages) normaliseInPlace(this.advantages);
   }
 
   /** Tensors of the current contents; call inside tf.tidy. */
   tensors(): BatchTensors {
     return {
       observations: tf.tensor2d(this.observations, [this.size, this.observationSize]),
-      actions: tf.tensor1d(this.actions, 'int32'),
+      actionMask: tf.tensor2d(this.actionMask, [this.size, this.actionCount]),
       logProbs: tf.tensor1d(this.logProbs),
       values: tf.tensor1d(this.values),
       advantages: tf.tensor1d(this.advantages),
@@ -337,7 +364,7 @@ class MinibatchBuffers {
 
 function minibatchStep(
   agent: PpoAgent,
-  optimizer: tf.AdamOptimizer,
+  optimizer: FlatAdam,
   variables: tf.Variable[],
   minibatch: BatchTensors,
   config: PpoConfig,
@@ -348,7 +375,7 @@ function minibatchStep(
     for (const tensor of Object.values(terms)) tf.keep(tensor);
     return terms.loss;
   }, variables);
-  (optimizer as tf.Optimizer).applyGradients(clipByGlobalNorm(grads, config.maxGradNorm));
+  optimizer.apply(grads, config.maxGradNorm);
   const read = (tensor: tf.Tensor) => tensor.dataSync()[0]!;
   const stats = {
     policyLoss: read(terms!.policyLoss),
@@ -375,14 +402,10 @@ export interface LossTerms {
  * L = −mean(min(r·Â, clip(r, 1 − ε, 1 + ε)·Â)) + c1·L_V − c2·H, r = π(a|s) / π_old(a|s).
  */
 export function ppoLoss(agent: PpoAgent, batch: BatchTensors, config: PpoConfig): LossTerms {
-  let advantages: tf.Tensor = batch.advantages;
-  if (config.normAdvantages) {
-    const { mean, variance } = tf.moments(advantages);
-    advantages = tf.div(tf.sub(advantages, mean), tf.add(tf.sqrt(variance), 1e-8));
-  }
-  const actionMask = tf.oneHot(batch.actions, agent.actor.spec.outputSize);
+  // Advantages arrive normalised (MinibatchBuffers does it in JavaScript when normAdvantages).
+  const advantages = batch.advantages;
   const logProbsAll = tf.logSoftmax(agent.actor.apply(batch.observations));
-  const newLogProbs = tf.sum(tf.mul(logProbsAll, actionMask), 1);
+  const newLogProbs = tf.sum(tf.mul(logProbsAll, batch.actionMask), 1);
   const entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(logProbsAll), logProbsAll), 1)));
   const logRatio = tf.sub(newLogProbs, batch.logProbs);
   const ratio = tf.exp(logRatio);
@@ -409,17 +432,6 @@ export function ppoLoss(agent: PpoAgent, batch: BatchTensors, config: PpoConfig)
     approxKl: tf.mean(tf.sub(tf.sub(ratio, 1), logRatio)),
     clipFraction: tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clipCoef), 'float32')),
   };
-}
-
-/** Scales all gradients together so their joint L2 norm is at most `maxNorm`. */
-export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
-  const names = Object.keys(grads);
-  const squares = names.map((name) => tf.sum(tf.square(grads[name]!)));
-  const norm = tf.sqrt(tf.addN(squares));
-  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
-  const clipped: tf.NamedTensorMap = {};
-  for (const name of names) clipped[name] = tf.mul(grads[name]!, scale);
-  return clipped;
 }
 
 /** Replaces logits by log-probabilities (log-softmax, max-shifted for stability). */
@@ -449,11 +461,14 @@ export function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
-export function createOptimizer(config: Pick<PpoConfig, 'learningRate' | 'adamEpsilon'>): tf.AdamOptimizer {
-  return tf.train.adam(config.learningRate, 0.9, 0.999, config.adamEpsilon);
+export function createOptimizer(
+  agent: PpoAgent,
+  config: Pick<PpoConfig, 'learningRate' | 'adamEpsilon'>,
+): FlatAdam {
+  return new FlatAdam(agent.variables(), { learningRate: config.learningRate, epsilon: config.adamEpsilon });
 }
 
 /** Linear annealing of the step size (CleanRL: frac = 1 − (iteration − 1) / iterations). */
-export function setLearningRate(optimizer: tf.AdamOptimizer, learningRate: number): void {
+export function setLearningRate(optimizer: FlatAdam, learningRate: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
 }

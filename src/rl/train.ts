@@ -125,7 +125,7 @@ export async function trainPolicy(input: TrainingInput): Promise<TrainingResult>
   const agent = warm
     ? PpoAgent.fromWeights(input.warmStart!.weights)
     : PpoAgent.create(env.observationSize, env.actionCount, config.ppo.hidden, random.fork('init'));
-  const optimizer = createOptimizer(config.ppo);
+  const optimizer = createOptimizer(agent, config.ppo);
   const rolloutRandom = random.fork('rollout');
   const updateRandom = random.fork('update');
   const cvar = config.algorithm === 'cppo' ? createCvarState(env.numEnvs, config.cppo) : null;

@@ -72,10 +72,13 @@ describe('PPO loss', () => {
     const obs = Float32Array.from({ length: size * observationSize }, () => random.normal());
     return {
       observations: tf.tensor2d(obs, [size, observationSize]),
-      actions: tf.tensor1d(
-        Int32Array.from({ length: size }, () => random.int(3)),
-        'int32',
-      ),
+      actionMask: tf.oneHot(
+        tf.tensor1d(
+          Int32Array.from({ length: size }, () => random.int(3)),
+          'int32',
+        ),
+        3,
+      ) as tf.Tensor2D,
       logProbs: tf.tensor1d(
         Float32Array.from({ length: size }, () => Math.log(1 / 3) + random.normal() * 0.05),
       ),
@@ -147,7 +150,7 @@ describe('PPO learning', () => {
       hidden: [16],
     };
     const agent = PpoAgent.create(env.observationSize, env.actionCount, config.hidden, random.fork('init'));
-    const optimizer = createOptimizer(config);
+    const optimizer = createOptimizer(agent, config);
     let observations = env.reset();
     const rolloutRandom = random.fork('rollout');
     const updateRandom = random.fork('update');

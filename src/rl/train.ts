@@ -103,27 +103,41 @@ export interface TrainingInput {
   signal?: AbortSignal;
 }
 
+/** Splits the bars by time, builds features (normaliser fitted on the training part only) and trains. */
 export async function trainPolicy(input: TrainingInput): Promise<TrainingResult> {
   const { config } = input;
-  const backend = await initTensorFlow();
   const split = splitBars(input.bars, config.validationSplit);
-  const warm = input.warmStart && compatible(input.warmStart, config);
+  const warm = input.warmStart && compatible(input.warmStart, config) ? input.warmStart : undefined;
   const { series: train, normaliser } = buildMarketSeries(
     split.train,
-    warm ? { normaliser: input.warmStart!.normaliser } : {},
+    warm ? { normaliser: warm.normaliser } : {},
   );
   const { series: validation } = buildMarketSeries(split.validation, {
     normaliser,
     firstRow: split.validationFirstRow,
   });
+  return trainOnSeries({ ...input, train, validation, normaliser, warmStart: warm });
+}
+
+/** Training on prepared series (features already normalised); the no-look-ahead tests feed it leaky ones. */
+export async function trainOnSeries(
+  input: Omit<TrainingInput, 'bars'> & {
+    train: MarketSeries[];
+    validation: MarketSeries[];
+    normaliser: Normaliser;
+  },
+): Promise<TrainingResult> {
+  const { config, train, validation, normaliser } = input;
+  const backend = await initTensorFlow();
   const env = createTradingEnvironment(train, { ...config.environment, seed: config.seed });
-  if (warm && input.warmStart!.weights.actor[0]!.inSize !== env.observationSize) {
+  const warm = input.warmStart;
+  if (warm && warm.weights.actor[0]!.inSize !== env.observationSize) {
     throw new ValidationError('warm-start weights do not fit the observation size', 'warmStart');
   }
 
   const random = new Random(config.seed);
   const agent = warm
-    ? PpoAgent.fromWeights(input.warmStart!.weights)
+    ? PpoAgent.fromWeights(warm.weights)
     : PpoAgent.create(env.observationSize, env.actionCount, config.ppo.hidden, random.fork('init'));
   const optimizer = createOptimizer(agent, config.ppo);
   const rolloutRandom = random.fork('rollout');

@@ -66,4 +66,25 @@ export {
 } from './market/quality/index.js';
 export { parseInterval, periodsPerYear, type BarInterval } from './market/interval.js';
 export { Random, createRandom } from './rl/random.js';
+export { tradingMetrics, sharpeRatio, maxDrawdown, type TradingMetrics } from './evaluation/metrics.js';
+export { backtestPositions, type BacktestReport, type BacktestSummary } from './evaluation/backtest.js';
+export { initTensorFlow, type TfBackend } from './rl/backend.js';
+export { DEFAULT_COST_MODEL, type CostModel, type MarketSeries } from './rl/types.js';
+export {
+  createTradingEnvironment,
+  evaluatePolicy,
+  checkNoLookAhead,
+  type EnvironmentConfig,
+} from './rl/environment.js';
+export { buildMarketSeries, splitChronologically } from './rl/market-series.js';
+export { DEFAULT_PPO_CONFIG, type PpoConfig, type AgentWeights } from './rl/ppo.js';
+export { DEFAULT_CPPO_CONFIG, type CppoConfig } from './rl/cppo.js';
+export {
+  DEFAULT_TRAINING_CONFIG,
+  trainPolicy,
+  type TrainingConfig,
+  type TrainingResult,
+} from './rl/train.js';
+export { TradingPolicy, type InferenceMode } from './rl/policy.js';
+export { packModel, unpackModel, ARTIFACT_CONTENT_TYPE, type ModelArtifact } from './rl/artifact.js';
 export * from './errors.js';

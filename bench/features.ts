@@ -3,6 +3,7 @@
  * implementation that slices each bar's window and recomputes every indicator from scratch.
  * Run alone with `npx tsx bench/features.ts`.
  */
+import { uniformSource } from '../src/rl/random.js';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import {
@@ -15,20 +16,9 @@ import {
 const BARS = 1_000_000;
 const BASELINE_BARS = 50_000;
 
-/** mulberry32 (Tommy Ettinger): a tiny seeded generator, so every run sees the same bars. */
-function mulberry32(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Geometric random walk, 1% σ per bar (Box–Muller normals), with wicks and random volume. */
 export function randomWalkBars(n: number, seed = 42): BarColumns {
-  const random = mulberry32(seed);
+  const random = uniformSource(seed);
   const columns: BarColumns = {
     ts: new Float64Array(n),
     open: new Float64Array(n),

@@ -4,6 +4,7 @@
  * re-scanning the array (findIndex), on 20,000 bars because it is quadratic.
  * `npx tsx bench/validate.ts` prints the figures.
  */
+import { uniformSource } from '../src/rl/random.js';
 import { pathToFileURL } from 'node:url';
 import { validateBars } from '../src/market/quality/index.js';
 import type { MarketBar } from '../src/store/market-bars.js';
@@ -12,20 +13,9 @@ const BARS = 1_000_000;
 const BASELINE_BARS = 20_000;
 const RUNS = 3;
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** 1-minute bars 09:00–16:59 UTC on weekdays, a random walk with consistent OHLC. */
 export function cleanMinuteBars(count: number, seed = 42): MarketBar[] {
-  const random = mulberry32(seed);
+  const random = uniformSource(seed);
   const bars: MarketBar[] = [];
   let day = Date.UTC(2020, 0, 6); // a Monday
   let close = 100;

@@ -220,3 +220,9 @@ export class Random {
 export function createRandom(seed: number | string): Random {
   return new Random(seed);
 }
+
+/** A function returning uniform numbers in [0, 1) from a seeded Random, for code that wants only that. */
+export function uniformSource(seed: number | string): () => number {
+  const random = new Random(seed);
+  return () => random.next();
+}

@@ -1,3 +1,4 @@
+import { uniformSource } from '../../src/rl/random.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
@@ -27,14 +28,7 @@ function naiveMeanStd(xs: number[]): { mean: number; std: number } {
 
 /** A realistic feature matrix from a seeded random walk. */
 function walkFeatures(n: number, seed: number): FeatureMatrix {
-  let state = seed;
-  const random = (): number => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) | 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = uniformSource(seed);
   const close = new Float64Array(n);
   let price = 50;
   for (let t = 0; t < n; t++) close[t] = price *= Math.exp((random() - 0.5) * 0.04);

@@ -8,7 +8,8 @@ import {
 } from '../../../src/market/quality/index.js';
 import type { LiveTrade } from '../../../src/store/live-trades.js';
 import type { MarketBar } from '../../../src/store/market-bars.js';
-import { intradayBars, mulberry32 } from './synthetic.js';
+import { uniformSource } from '../../../src/rl/random.js';
+import { intradayBars } from './synthetic.js';
 
 const OPTIONS = { threshold: 0.7 };
 const clean = intradayBars(2);
@@ -44,7 +45,7 @@ function corrupt(bars: readonly MarketBar[], corruptions: readonly Corruption[])
   let rows: Record<string, unknown>[] = bars.map((bar) => ({ ...bar }));
   for (const change of corruptions) {
     if (change.kind === 'shuffle') {
-      const random = mulberry32(change.seed);
+      const random = uniformSource(change.seed);
       rows = rows
         .map((value) => ({ value, key: random() }))
         .sort((a, b) => a.key - b.key)

@@ -1,17 +1,6 @@
+import { uniformSource } from '../../../src/rl/random.js';
 import type { LiveTrade } from '../../../src/store/live-trades.js';
 import type { MarketBar } from '../../../src/store/market-bars.js';
-
-/** mulberry32: a tiny seeded generator, so every synthetic series is the same on every run. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Standard normal by Box–Muller. */
 export function gaussian(random: () => number): () => number {
@@ -38,7 +27,7 @@ export function walk(
   seed = 1,
   sigma = 0.001,
 ): MarketBar[] {
-  const random = mulberry32(seed);
+  const random = uniformSource(seed);
   const normal = gaussian(random);
   let close = 100;
   return times.map((ts) => {
@@ -78,7 +67,7 @@ export function withBar(
 
 /** Closed trades with consistent pnl, then a few open ones. */
 export function cleanTrades(count = 50, seed = 3): LiveTrade[] {
-  const random = mulberry32(seed);
+  const random = uniformSource(seed);
   return Array.from({ length: count }, (_, i) => {
     const side = i % 2 === 0 ? 'long' : 'short';
     const quantity = 1 + Math.floor(10 * random());

@@ -33,7 +33,6 @@ describe('the agent learns a market whose best policy is known', () => {
         patience: 1000,
         seed: 3,
         periodsPerYear: PERIODS_5M,
-        ppo: { ...DEFAULT_TRAINING_CONFIG.ppo, learningRate: 1e-3, gamma: 0.2, gaeLambda: 0.9 },
       },
     });
     const { series } = buildMarketSeries(test, { normaliser: result.normaliser, firstRow: WARMUP });
@@ -74,10 +73,10 @@ describe('the agent learns a market whose best policy is known', () => {
         `(${((agentSharpe / oracleSharpe) * 100).toFixed(0)} %), random ${randomSharpe.toFixed(2)}`,
     );
     expect(oracleSharpe).toBeGreaterThan(5);
-    // Issue 4 asks for 70 % of the best policy. Measured so far: 60–66 % of it at the best
-    // validation checkpoint with seed 1, but 28 % with this seed, whose learning curve peaks early
-    // and falls back; the guard below holds what is reliable today.
-    expect(agentSharpe).toBeGreaterThan(0.2 * oracleSharpe);
+    // Issue 4 asks for 70 % of the best policy. Measured with the default PPO settings: 63 % with
+    // this seed (8.2 of 13.0), 30–50 % with others, because the checkpoint chosen on a noisy
+    // validation Sharpe does not always carry over; the guard holds what is reliable today.
+    expect(agentSharpe).toBeGreaterThan(0.4 * oracleSharpe);
     expect(agentSharpe).toBeGreaterThan(randomSharpe + 5);
   });
 });

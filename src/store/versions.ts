@@ -176,3 +176,14 @@ export async function existingVersions(db: Queryable, versions: readonly string[
   );
   return new Set(result.rows.map((row) => row.version));
 }
+
+/** The highest registered version (by semantic order), or null. */
+export async function latestVersion(db: Queryable): Promise<string | null> {
+  const result = await db.query<{ version: string }>(
+    `SELECT version FROM ml_model_versions
+     ORDER BY split_part(version, '.', 1)::int DESC, split_part(version, '.', 2)::int DESC,
+              split_part(version, '.', 3)::int DESC
+     LIMIT 1`,
+  );
+  return result.rows[0]?.version ?? null;
+}

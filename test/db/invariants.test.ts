@@ -46,8 +46,10 @@ describe(`invariants held by the database (${BACKEND})`, () => {
     expect(rows.rows).toEqual([{ version: '1.1.0' }]);
   });
 
-  it('refuses a duplicate version string', async () => {
+  it('refuses a duplicate version string and one that is not MAJOR.MINOR.PATCH', async () => {
     expect(await sqlState(insertVersion(test.db, versionInput('1.0.0')))).toBe('23505');
+    expect(await sqlState(insertVersion(test.db, versionInput('v1.2')))).toBe('23514');
+    expect(await sqlState(insertVersion(test.db, versionInput('1.02.0')))).toBe('23514');
   });
 
   it('refuses an unknown status or model type', async () => {

@@ -24,7 +24,7 @@ CREATE TABLE ml_model_versions (
   parent_version VARCHAR(50),
   updated_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
   CONSTRAINT ml_model_versions_version_key UNIQUE (version),
-  CONSTRAINT ml_model_versions_version_check CHECK (length(trim(version)) > 0),
+  CONSTRAINT ml_model_versions_version_check CHECK (version ~ '^(0|[1-9][0-9]*)[.](0|[1-9][0-9]*)[.](0|[1-9][0-9]*)$'),
   CONSTRAINT ml_model_versions_model_type_check CHECK (model_type IN ('ppo', 'cppo')),
   CONSTRAINT ml_model_versions_status_check CHECK (
     status IN ('training', 'validated', 'rejected', 'ab_testing', 'production', 'retired', 'rolled_back', 'failed')

@@ -56,8 +56,24 @@ export async function listDeploymentEvents(
 ): Promise<DeploymentEventRow[]> {
   const result = await db.query<DeploymentEventRow>(
     `SELECT ${COLUMNS} FROM deployment_events WHERE ($1::text IS NULL OR version = $1)
-     ORDER BY timestamp DESC, id LIMIT $2`,
+     ORDER BY timestamp DESC, seq DESC LIMIT $2`,
     [options.version ?? null, options.limit ?? 100],
   );
   return result.rows;
+}
+
+/** Successful deploys and rollbacks, newest first: the history of what was in production. */
+export async function productionLedger(db: Queryable, limit = 500): Promise<DeploymentEventRow[]> {
+  const result = await db.query<DeploymentEventRow>(
+    `SELECT ${COLUMNS} FROM deployment_events
+     WHERE action IN ('deploy', 'rollback', 'promote') AND status = 'success'
+     ORDER BY timestamp DESC, seq DESC LIMIT $1`,
+    [limit],
+  );
+  return result.rows;
+}
+
+/** The last successful change of the production version, for the cooldown. */
+export async function lastDeploymentChange(db: Queryable): Promise<DeploymentEventRow | null> {
+  return (await productionLedger(db, 1))[0] ?? null;
 }

@@ -98,6 +98,8 @@ CREATE TABLE deployment_events (
   from_version VARCHAR(50) REFERENCES ml_model_versions (version),
   reason TEXT,
   actor VARCHAR(100),
+  -- Insertion order, so the ledger is ordered even when two events share a timestamp.
+  seq BIGINT GENERATED ALWAYS AS IDENTITY,
   CONSTRAINT deployment_events_status_check CHECK (status IN ('started', 'success', 'failed', 'skipped'))
 );
 CREATE INDEX deployment_events_timestamp_idx ON deployment_events (timestamp DESC);

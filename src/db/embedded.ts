@@ -83,6 +83,14 @@ class EmbeddedDatabase implements Database {
     return this.pglite.transaction((tx) => fn(wrapTransaction(tx)));
   }
 
+  async listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    const stop = await this.pglite.listen(channel, handler);
+    return async () => {
+      if (!this.closed) await stop();
+    };
+  }
+
   /** The PGlite instance, for adapters (pg-boss) that need the raw connection. */
   get raw(): PGlite {
     return this.pglite;

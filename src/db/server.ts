@@ -131,6 +131,38 @@ class ServerDatabase implements Database {
     }
   }
 
+  /**
+   * LISTEN on a client of its own, taken out of the pool for as long as it listens. A lost
+   * connection is reported through `onError`; callers keep a polling fallback.
+   */
+  async listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw describeConnectionError(error, this.location);
+    }
+    const onNotification = (message: pg.Notification) => {
+      if (message.channel === channel) handler(message.payload ?? '');
+    };
+    client.on('notification', onNotification);
+    client.on('error', () => {});
+    await client.query(`LISTEN ${channel}`);
+    let stopped = false;
+    return async () => {
+      if (stopped) return;
+      stopped = true;
+      client.off('notification', onNotification);
+      try {
+        await client.query(`UNLISTEN ${channel}`);
+        client.release();
+      } catch (error) {
+        client.release(error instanceof Error ? error : true);
+      }
+    };
+  }
+
   async close(): Promise<void> {
     if (!this.pool.ending) await this.pool.end();
   }

@@ -16,6 +16,9 @@ import {
   type ModelVersionRow,
 } from '../store/versions.js';
 
+/** Serving instances LISTEN here; the payload is the new production version. */
+export const DEPLOYMENT_CHANNEL = 'ai_trading_deployment';
+
 export interface DeployOptions {
   /** Why; kept in the ledger. Required with `force`. */
   reason?: string;
@@ -80,6 +83,7 @@ export class DeploymentManager {
         timestamp: at,
         details: { metrics: target.metrics, forced: options.force === true },
       });
+      await notifyDeployment(tx, version);
       return { version, previous: current?.version ?? null, event };
     });
     this.options.logger?.info('deployed model version', {
@@ -124,6 +128,7 @@ export class DeploymentManager {
         timestamp: at,
         details: { rolledBackMetrics: current.metrics, restoredMetrics: target.metrics },
       });
+      await notifyDeployment(tx, targetVersion);
       return { version: targetVersion, previous: current.version, event };
     });
     this.options.logger?.warn('rolled back model version', {
@@ -145,6 +150,11 @@ export class DeploymentManager {
         `last change: ${last.action} of ${last.version} at ${last.timestamp.toISOString()}); force it with a reason for an emergency`,
     );
   }
+}
+
+/** Delivered to listeners when the transaction commits, never for one that rolls back. */
+export async function notifyDeployment(tx: Queryable, version: string): Promise<void> {
+  await tx.query(`SELECT pg_notify($1, $2)`, [DEPLOYMENT_CHANNEL, version]);
 }
 
 async function lockDeployments(tx: Queryable): Promise<void> {

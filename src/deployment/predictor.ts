@@ -1,0 +1,242 @@
+import type { Database } from '../db/types.js';
+import { ValidationError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { barsToColumns, computeFeatures } from '../market/features.js';
+import { normaliseRow, type Normaliser } from '../market/normaliser.js';
+import { loadVersion } from '../registry/registry.js';
+import { TradingPolicy, type InferenceMode } from '../rl/policy.js';
+import { Random } from '../rl/random.js';
+import { findActiveAbTest, type AbTestRow } from '../store/ab-tests.js';
+import type { MarketBar } from '../store/market-bars.js';
+import { insertPredictionSamples, type PredictionSample } from '../store/prediction-samples.js';
+import { findProductionVersion } from '../store/versions.js';
+import { DEPLOYMENT_CHANNEL } from './deployment-manager.js';
+import { assignArm, type Arm } from './router.js';
+
+/** A loaded model, ready to serve: its policy, normaliser and positions. */
+interface ServedModel {
+  version: string;
+  checksum: string;
+  policy: TradingPolicy;
+  normaliser: Normaliser;
+  positions: number[];
+  /** Scratch row: normalised features followed by the position. */
+  row: Float32Array;
+}
+
+/** What is served at one moment; replaced as a whole, so no request sees half of a swap. */
+interface ServingState {
+  production: ServedModel;
+  test: AbTestRow | null;
+  candidate: ServedModel | null;
+}
+
+export interface Prediction {
+  action: number;
+  /** Target position of the action. */
+  position: number;
+  probabilities: number[];
+  version: string;
+  arm: Arm | null;
+}
+
+export interface PredictorOptions {
+  logger?: Logger;
+  /** How often to check for a new deployment when notifications are lost. */
+  pollIntervalMs?: number;
+  /** Share of requests whose observation is stored for drift detection. */
+  sampleRate?: number;
+  seed?: number;
+}
+
+/**
+ * Serves the production model (and the A/B candidate) for trading bots. Learns of deployments
+ * through LISTEN/NOTIFY with polling as a fallback, loads the new model beside the old one
+ * (checksum verified) and swaps the serving state in one assignment.
+ */
+export class Predictor {
+  private state: ServingState | null = null;
+  private stopListening: (() => Promise<void>) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
+  private samples: PredictionSample[] = [];
+  private readonly random: Random;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: PredictorOptions = {},
+  ) {
+    this.random = new Random(options.seed ?? 1).fork('prediction-samples');
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.stopListening = await this.db
+      .listen(
+        DEPLOYMENT_CHANNEL,
+        () => void this.refresh().catch((error) => this.options.logger?.error('model refresh failed', error)),
+      )
+      .catch((error: unknown) => {
+        this.options.logger?.warn('LISTEN unavailable; polling for deployments', { error: String(error) });
+        return null;
+      });
+    this.timer = setInterval(() => void this.refresh().catch(() => {}), this.options.pollIntervalMs ?? 5_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.stopListening?.();
+    this.stopListening = null;
+    await this.flushSamples();
+  }
+
+  get servingVersion(): string | null {
+    return this.state?.production.version ?? null;
+  }
+
+  /** Reloads when the production version or the active A/B test changed; one refresh at a time. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.load().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async load(): Promise<void> {
+    const production = await findProductionVersion(this.db);
+    if (!production) {
+      this.state = null;
+      return;
+    }
+    const test = await findActiveAbTest(this.db);
+    const current = this.state;
+    const reuse = (version: string) =>
+      current?.production.version === version
+        ? current.production
+        : current?.candidate?.version === version
+          ? current.candidate
+          : null;
+    const served = reuse(production.version) ?? (await this.loadModel(production.version));
+    let candidate: ServedModel | null = null;
+    if (test && test.modelBVersion !== production.version)
+      candidate = reuse(test.modelBVersion) ?? (await this.loadModel(test.modelBVersion));
+    const next: ServingState = { production: served, test: candidate ? test : null, candidate };
+    if (current?.production.version !== served.version) {
+      this.options.logger?.info('serving model version', {
+        version: served.version,
+        checksum: served.checksum,
+      });
+    }
+    this.state = next;
+  }
+
+  private async loadModel(version: string): Promise<ServedModel> {
+    const { row, artifact } = await loadVersion(this.db, version);
+    const config = artifact.config as { positions?: number[]; inference?: InferenceMode };
+    const positions = config.positions ?? [-1, 0, 1];
+    const mode = config.inference ?? 'greedy';
+    return {
+      version,
+      checksum: row.checksum!,
+      policy: new TradingPolicy(
+        artifact.weights.actor,
+        mode,
+        mode === 'sampled' ? new Random(version) : undefined,
+      ),
+      normaliser: artifact.normaliser,
+      positions,
+      row: new Float32Array(artifact.normaliser.names.length + 1),
+    };
+  }
+
+  /**
+   * The action for raw (not normalised) feature values, as computeFeatures gives them, and the
+   * position currently held. A request key is routed to an arm of the active A/B test.
+   */
+  predict(request: {
+    key: string;
+    features: ArrayLike<number>;
+    position: number;
+    symbol?: string;
+  }): Prediction {
+    const state = this.state;
+    if (!state) throw new ValidationError('no model is in production yet; deploy a version first');
+    let arm: Arm | null = null;
+    let model = state.production;
+    if (state.test && state.candidate) {
+      arm = assignArm(request.key, state.test.id, state.test.trafficSplit);
+      if (arm === 'B') model = state.candidate;
+    }
+    const featureCount = model.normaliser.names.length;
+    if (request.features.length !== featureCount) {
+      throw new ValidationError(
+        `features has ${request.features.length} values; model ${model.version} expects ${featureCount} (${model.normaliser.names.join(', ')})`,
+        'features',
+      );
+    }
+    for (let i = 0; i < featureCount; i++) {
+      if (!Number.isFinite(request.features[i]))
+        throw new ValidationError(`features[${i}] is not a finite number`, 'features');
+    }
+    if (!model.positions.includes(request.position)) {
+      throw new ValidationError(
+        `position ${request.position} is not one of ${model.positions.join(', ')}`,
+        'position',
+      );
+    }
+    const raw = Float32Array.from(request.features);
+    normaliseRow(model.normaliser, raw, model.row.subarray(0, featureCount));
+    model.row[featureCount] = request.position;
+    const { action, probabilities } = model.policy.decide(model.row);
+    this.sample(model.version, model.row, action, arm, request.symbol);
+    return { action, position: model.positions[action]!, probabilities, version: model.version, arm };
+  }
+
+  /** The action from recent bars (enough for the features' warm-up), oldest first. */
+  predictFromBars(request: { key: string; bars: readonly MarketBar[]; position: number }): Prediction {
+    if (request.bars.length < 2)
+      throw new ValidationError('bars needs the recent history of the symbol, oldest first', 'bars');
+    const matrix = computeFeatures(barsToColumns(request.bars));
+    const last = matrix.rows - 1;
+    if (last < matrix.warmup) {
+      throw new ValidationError(
+        `bars has ${request.bars.length} bars; the features need at least ${matrix.warmup + 1}`,
+        'bars',
+      );
+    }
+    return this.predict({
+      key: request.key,
+      features: matrix.values.subarray(last * matrix.cols, (last + 1) * matrix.cols),
+      position: request.position,
+      symbol: request.bars[last]!.symbol,
+    });
+  }
+
+  private sample(
+    version: string,
+    row: Float32Array,
+    action: number,
+    arm: Arm | null,
+    symbol: string | undefined,
+  ): void {
+    if (this.random.next() >= (this.options.sampleRate ?? 0.05)) return;
+    this.samples.push({
+      version,
+      ts: new Date(),
+      observation: Array.from(row),
+      action,
+      arm,
+      symbol: symbol ?? null,
+    });
+    if (this.samples.length >= 500) void this.flushSamples().catch(() => {});
+  }
+
+  /** Writes buffered observation samples (for drift detection) in one statement. */
+  async flushSamples(): Promise<void> {
+    const batch = this.samples;
+    this.samples = [];
+    if (batch.length > 0) await insertPredictionSamples(this.db, batch);
+  }
+}

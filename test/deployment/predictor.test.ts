@@ -1,0 +1,176 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_RETRAINING_CONFIG } from '../../src/config/defaults.js';
+import { migrate } from '../../src/db/migrate.js';
+import { openServerDatabase } from '../../src/db/server.js';
+import { DeploymentManager } from '../../src/deployment/deployment-manager.js';
+import { Predictor } from '../../src/deployment/predictor.js';
+import { ValidationError } from '../../src/errors.js';
+import { FEATURE_NAMES } from '../../src/market/features.js';
+import { generateSyntheticMarket, symbolBars } from '../../src/market/synthetic.js';
+import { registerVersion } from '../../src/registry/registry.js';
+import { initTensorFlow } from '../../src/rl/backend.js';
+import { PpoAgent } from '../../src/rl/ppo.js';
+import { Random } from '../../src/rl/random.js';
+import { insertAbTest } from '../../src/store/ab-tests.js';
+import { listPredictionSamples } from '../../src/store/prediction-samples.js';
+import { setVersionStatus } from '../../src/store/versions.js';
+import { BACKEND, createTestDatabase, SERVER_URL, type TestDatabase } from '../helpers/database.js';
+
+let test: TestDatabase;
+let predictor: Predictor | undefined;
+const featureCount = FEATURE_NAMES.length;
+
+beforeAll(async () => {
+  await initTensorFlow();
+});
+beforeEach(async () => {
+  test = await createTestDatabase();
+  await migrate(test.db);
+});
+afterEach(async () => {
+  await predictor?.stop();
+  predictor = undefined;
+  await test.close();
+});
+
+async function register(seed: string): Promise<string> {
+  const random = new Random(seed);
+  const agent = PpoAgent.create(featureCount + 1, 3, [16, 16], random);
+  // Weights large enough that different versions choose different actions.
+  agent.actor.assign(
+    agent.actor.readWeights().map((w) => ({ ...w, kernel: w.kernel.map(() => random.normal()) })),
+  );
+  const weights = agent.readWeights();
+  agent.dispose();
+  const row = await registerVersion(test.db, {
+    modelType: 'ppo',
+    trainedOn: new Date(),
+    dataPoints: 100,
+    metrics: {},
+    config: {},
+    artifact: {
+      weights,
+      normaliser: {
+        names: [...FEATURE_NAMES],
+        mean: Array(featureCount).fill(0),
+        std: Array(featureCount).fill(1),
+        clip: 5,
+      },
+      config: { positions: [-1, 0, 1], inference: 'greedy' },
+      metadata: {},
+    },
+    dataWindow: { start: new Date(0), end: new Date() },
+    dataHash: '0'.repeat(64),
+    seed: 1,
+  });
+  await setVersionStatus(test.db, row.version, 'validated');
+  return row.version;
+}
+
+const features = (i: number) => Array.from({ length: featureCount }, (_, k) => Math.sin(i * 0.37 + k));
+const waitFor = async (condition: () => boolean, ms = 10_000) => {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+describe(`Predictor (${BACKEND})`, () => {
+  it('serves the production model, validates requests, and samples observations', async () => {
+    const v1 = await register('one');
+    const manager = new DeploymentManager(test.db, DEFAULT_RETRAINING_CONFIG.deployment);
+    predictor = new Predictor(test.db, { sampleRate: 1 });
+    await predictor.start();
+    expect(() => predictor!.predict({ key: 'a', features: features(1), position: 0 })).toThrow(
+      /no model is in production/,
+    );
+    await manager.deploy(v1);
+    await predictor.refresh();
+    const prediction = predictor.predict({ key: 'bot-1', features: features(1), position: 0, symbol: 'ES' });
+    expect(prediction).toMatchObject({ version: v1, arm: null });
+    expect(prediction.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect([-1, 0, 1]).toContain(prediction.position);
+    expect(() => predictor!.predict({ key: 'a', features: [1, 2], position: 0 })).toThrow(ValidationError);
+    expect(() => predictor!.predict({ key: 'a', features: features(1), position: 2 })).toThrow(
+      /position 2 is not one of/,
+    );
+    expect(() =>
+      predictor!.predict({ key: 'a', features: features(1).map(() => Number.NaN), position: 0 }),
+    ).toThrow(/not a finite number/);
+    await predictor.flushSamples();
+    expect(await listPredictionSamples(test.db, { version: v1 })).toHaveLength(1);
+  });
+
+  it('predicts from recent bars', async () => {
+    const v1 = await register('bars');
+    await new DeploymentManager(test.db, DEFAULT_RETRAINING_CONFIG.deployment).deploy(v1);
+    predictor = new Predictor(test.db);
+    await predictor.start();
+    const bars = symbolBars(generateSyntheticMarket({ seed: 2, sessions: 3 }), 'SYNA');
+    expect(predictor.predictFromBars({ key: 'k', bars, position: 1 }).version).toBe(v1);
+    expect(() => predictor!.predictFromBars({ key: 'k', bars: bars.slice(0, 10), position: 1 })).toThrow(
+      /the features need at least/,
+    );
+  });
+
+  it('swaps to a new deployment under concurrent requests with no failed or mixed request', async () => {
+    const [v1, v2] = [await register('one'), await register('two')];
+    // On the server the deployment comes from another connection, as from another process.
+    const other = SERVER_URL ? await openServerDatabase({ url: SERVER_URL, schema: test.schema! }) : test.db;
+    const manager = new DeploymentManager(other, DEFAULT_RETRAINING_CONFIG.deployment);
+    await manager.deploy(v1);
+    predictor = new Predictor(test.db, { pollIntervalMs: 60_000 });
+    await predictor.start();
+    const seen: string[] = [];
+    let failures = 0;
+    let stop = false;
+    const traffic = (async () => {
+      for (let i = 0; !stop; i++) {
+        try {
+          seen.push(predictor!.predict({ key: `k${i}`, features: features(i), position: 0 }).version);
+        } catch {
+          failures++;
+        }
+        if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await manager.deploy(v2, { force: true, reason: 'swap test' });
+    // The notification, not the (one-minute) poll, makes the swap.
+    await waitFor(() => predictor!.servingVersion === v2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stop = true;
+    await traffic;
+    if (other !== test.db) await other.close();
+    expect(failures).toBe(0);
+    const firstV2 = seen.indexOf(v2);
+    expect(firstV2).toBeGreaterThan(0);
+    expect(seen.slice(0, firstV2).every((v) => v === v1)).toBe(true);
+    expect(seen.slice(firstV2).every((v) => v === v2)).toBe(true);
+  });
+
+  it('routes keys of an active A/B test to the candidate by the split, consistently', async () => {
+    const [v1, v2] = [await register('one'), await register('two')];
+    await new DeploymentManager(test.db, DEFAULT_RETRAINING_CONFIG.deployment).deploy(v1);
+    await setVersionStatus(test.db, v2, 'ab_testing');
+    await insertAbTest(test.db, {
+      modelAVersion: v1,
+      modelBVersion: v2,
+      trafficSplit: 30,
+      startTime: new Date(),
+    });
+    predictor = new Predictor(test.db);
+    await predictor.start();
+    let b = 0;
+    for (let i = 0; i < 5000; i++) {
+      const prediction = predictor.predict({ key: `account-${i}`, features: features(i), position: 0 });
+      expect(prediction.version).toBe(prediction.arm === 'B' ? v2 : v1);
+      if (prediction.arm === 'B') b++;
+      expect(predictor.predict({ key: `account-${i}`, features: features(i + 1), position: 0 }).arm).toBe(
+        prediction.arm,
+      );
+    }
+    expect(Math.abs(b / 5000 - 0.3)).toBeLessThan(0.03);
+  });
+});

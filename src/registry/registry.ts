@@ -33,6 +33,8 @@ export interface RegistrationInput {
   /** Default minor: a retrain; major when the architecture changed. */
   bump?: VersionBump;
   performanceScore?: number | null;
+  /** When the registration happens (default now); the clock of simulations and tests. */
+  at?: Date;
 }
 
 const require = createRequire(import.meta.url);
@@ -80,6 +82,7 @@ export async function registerVersion(db: Database, input: RegistrationInput): P
       version,
       action: 'register',
       status: 'success',
+      timestamp: input.at ?? null,
       fromVersion: input.parentVersion ?? null,
       details: { checksum: sha256, sizeBytes: bytes.byteLength, dataHash: input.dataHash },
     });

@@ -23,7 +23,7 @@ export interface NewDeploymentEvent {
   fromVersion?: string | null;
   reason?: string | null;
   actor?: string | null;
-  timestamp?: Date;
+  timestamp?: Date | null;
 }
 
 const COLUMNS = `id, version, action, status, details, timestamp, from_version AS "fromVersion", reason, actor`;

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDeploymentCommands } from './commands/deployment.js';
 import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerStart } from './commands/start.js';
@@ -23,6 +24,7 @@ export function buildProgram(version: string): Command {
   registerConfig(program);
   registerImport(program);
   registerDemo(program);
+  registerDeploymentCommands(program);
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) command.exitOverride();
   return program;

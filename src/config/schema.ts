@@ -129,7 +129,11 @@ const deployment = z.strictObject({
   abTesting: z.strictObject({
     enabled: bool(),
     trafficSplit: integer(0, 100),
-    minConfidenceThreshold: fraction(),
+    // A confidence of 0.5 or less would promote a candidate no better than a coin toss.
+    minConfidenceThreshold: expecting(
+      z.number().gt(0.5).lt(1),
+      'a probability greater than 0.5 and less than 1',
+    ),
   }),
   rollbackOnDegradation: bool(),
   cooldownPeriodHours: nonNegative(),

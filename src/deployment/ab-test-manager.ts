@@ -129,9 +129,11 @@ export class AbTestManager {
     const { test, recommendation, decision } = results;
     if (test.status !== 'active' || recommendation === 'continue') return { action: 'continued', results };
     if (recommendation === 'keep_a') {
+      // Reaching the planned maximum without crossing a boundary keeps A without calling a winner.
+      const inconclusive = decision.sequential.horizonReached && decision.reason.startsWith('inconclusive');
       await this.end(id, {
         status: 'completed',
-        winner: 'model_a',
+        winner: inconclusive ? 'inconclusive' : 'model_a',
         reason: decision.reason,
         candidateStatus: 'retired',
       });
@@ -160,7 +162,7 @@ export class AbTestManager {
     id: string,
     end: {
       status: 'stopped' | 'completed';
-      winner: 'model_a' | 'model_b' | null;
+      winner: 'model_a' | 'model_b' | 'inconclusive' | null;
       reason: string;
       candidateStatus: 'validated' | 'retired' | null;
     },

@@ -12,6 +12,8 @@ import { configErrorOf } from './helpers.js';
 const bool = fc.boolean();
 const int = (min: number, max = 1_000_000) => fc.integer({ min, max });
 const fraction = fc.double({ min: 0, max: 1, noNaN: true });
+/** A probability strictly above a coin toss: what minConfidenceThreshold accepts. */
+const confidence = fc.double({ min: 0.5, max: 1, noNaN: true, minExcluded: true, maxExcluded: true });
 const open = fc.double({ min: Number.EPSILON, max: 1 - Number.EPSILON, noNaN: true });
 const nonNegative = fc.double({ min: 0, max: 1e6, noNaN: true });
 const partial = <T extends Record<string, fc.Arbitrary<unknown>>>(model: T) =>
@@ -52,7 +54,7 @@ const validPartial: fc.Arbitrary<RetrainingConfigInput> = partial({
   }),
   deployment: partial({
     autoDeploy: bool,
-    abTesting: partial({ enabled: bool, trafficSplit: int(0, 100), minConfidenceThreshold: fraction }),
+    abTesting: partial({ enabled: bool, trafficSplit: int(0, 100), minConfidenceThreshold: confidence }),
     rollbackOnDegradation: bool,
     cooldownPeriodHours: nonNegative,
   }),

@@ -170,3 +170,13 @@ describe('validateConfig', () => {
     );
   });
 });
+
+describe('A/B confidence', () => {
+  it('refuses a minConfidenceThreshold of 0.5 or less, or of 1', () => {
+    for (const value of [0.5, 0.2, 1]) {
+      expect(() => resolveConfig({ deployment: { abTesting: { minConfidenceThreshold: value } } })).toThrow(
+        `deployment.abTesting.minConfidenceThreshold ${value} is out of range; expected a probability greater than 0.5 and less than 1`,
+      );
+    }
+  });
+});

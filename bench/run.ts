@@ -6,6 +6,7 @@ import { benchFeatures } from './features.js';
 import { benchInference } from './inference.js';
 import { benchIngest } from './ingest.js';
 import { benchPpo } from './ppo.js';
+import { benchPredictor } from './predictor.js';
 import { benchValidate } from './validate.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
@@ -13,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
   ingest: benchIngest,
   ppo: benchPpo,
   inference: benchInference,
+  predictor: benchPredictor,
   validate: benchValidate,
 };
 

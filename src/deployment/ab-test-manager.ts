@@ -13,6 +13,10 @@ import {
 } from '../store/ab-tests.js';
 import { recordDeploymentEvent } from '../store/deployment-events.js';
 import { listTrades } from '../store/live-trades.js';
+import { listBarsWithWarmup, listIntervals, type MarketBar } from '../store/market-bars.js';
+import { listArmDecisions } from '../store/prediction-samples.js';
+import { loadVersion } from '../registry/registry.js';
+import { scoreDecisions } from './shadow.js';
 import { findProductionVersion, getVersion, setVersionStatus } from '../store/versions.js';
 import { compareArms, type AbDecision } from './ab-statistics.js';
 import { notifyDeployment, type DeploymentManager } from './deployment-manager.js';
@@ -95,10 +99,9 @@ export class AbTestManager {
 
   async getABTestResults(id: string): Promise<AbTestResults> {
     const test = await getAbTest(this.db, id);
-    const trades = await listTrades(this.db, { abTestId: id, limit: 1_000_000 });
-    const returnsOf = (arm: 'A' | 'B') =>
-      trades.filter((t) => t.arm === arm && t.pnl !== null).map((t) => t.pnl! / (t.entryPrice * t.quantity));
-    const decision = compareArms(returnsOf('A'), returnsOf('B'), {
+    const [returnsA, returnsB] =
+      test.mode === 'shadow' ? await this.shadowReturns(test) : await this.tradeReturns(id);
+    const decision = compareArms(returnsA, returnsB, {
       minConfidence: test.minConfidence ?? this.config.deployment.abTesting.minConfidenceThreshold,
       minTradesPerArm: this.config.evaluation.minTradesForValidation,
     });
@@ -111,6 +114,56 @@ export class AbTestManager {
       });
     }
     return { test, decision, recommendation: decision.recommendation };
+  }
+
+  /** Per-trade net returns of each arm's live trades. */
+  private async tradeReturns(id: string): Promise<[number[], number[]]> {
+    const trades = await listTrades(this.db, { abTestId: id, limit: 1_000_000 });
+    const returnsOf = (arm: 'A' | 'B') =>
+      trades.filter((t) => t.arm === arm && t.pnl !== null).map((t) => t.pnl! / (t.entryPrice * t.quantity));
+    return [returnsOf('A'), returnsOf('B')];
+  }
+
+  /** Shadow mode: every recorded decision of each model, scored on the bar that followed it. */
+  private async shadowReturns(test: AbTestRow): Promise<[number[], number[]]> {
+    const decisions = await listArmDecisions(this.db, {
+      versions: [test.modelAVersion, test.modelBVersion],
+      since: test.startTime,
+      ...(test.endTime ? { until: test.endTime } : {}),
+    });
+    const symbols = [...new Set(decisions.map((d) => d.symbol).filter((s): s is string => s !== null))];
+    const bars = new Map<string, MarketBar[]>();
+    const last = decisions.at(-1)?.ts ?? test.startTime;
+    for (const { symbol, interval } of await listIntervals(this.db, symbols)) {
+      if (bars.has(symbol)) continue;
+      bars.set(
+        symbol,
+        await listBarsWithWarmup(this.db, {
+          symbol,
+          interval,
+          from: test.startTime,
+          to: new Date(last.getTime() + 86_400_000),
+          warmup: 1,
+        }),
+      );
+    }
+    const positions = new Map<string, number[]>();
+    for (const version of [test.modelAVersion, test.modelBVersion]) {
+      const { artifact } = await loadVersion(this.db, version);
+      positions.set(version, (artifact.config as { positions?: number[] }).positions ?? [-1, 0, 1]);
+    }
+    const scored = (arm: 'A' | 'B') =>
+      scoreDecisions(
+        decisions
+          .filter((d) => d.arm === arm)
+          .map((d) => ({
+            symbol: d.symbol,
+            ts: d.ts,
+            position: positions.get(d.version)![d.action ?? 0] ?? 0,
+          })),
+        bars,
+      );
+    return [scored('A'), scored('B')];
   }
 
   /** Ends a test without a winner; the candidate goes back to validated. */

@@ -24,6 +24,13 @@ interface ServedModel {
   row: Float32Array;
 }
 
+interface Decision {
+  model: ServedModel;
+  action: number;
+  probabilities: number[];
+  observation: number[];
+}
+
 /** What is served at one moment; replaced as a whole, so no request sees half of a swap. */
 interface ServingState {
   production: ServedModel;
@@ -163,12 +170,28 @@ export class Predictor {
   }): Prediction {
     const state = this.state;
     if (!state) throw new ValidationError('no model is in production yet; deploy a version first');
+    const { test, candidate } = state;
+    if (test && candidate && test.mode === 'shadow') {
+      // Shadow mode: the candidate decides on every request, recorded to be scored against the
+      // returns that followed, but only production's decision is returned.
+      const served = this.decide(state.production, request);
+      const shadow = this.decide(candidate, request);
+      this.record(served, 'A', request.symbol);
+      this.record(shadow, 'B', request.symbol);
+      return this.answer(served, null);
+    }
     let arm: Arm | null = null;
     let model = state.production;
-    if (state.test && state.candidate) {
-      arm = assignArm(request.key, state.test.id, state.test.trafficSplit);
-      if (arm === 'B') model = state.candidate;
+    if (test && candidate) {
+      arm = assignArm(request.key, test.id, test.trafficSplit);
+      if (arm === 'B') model = candidate;
     }
+    const decision = this.decide(model, request);
+    if (this.random.next() < (this.options.sampleRate ?? 0.05)) this.record(decision, arm, request.symbol);
+    return this.answer(decision, arm);
+  }
+
+  private decide(model: ServedModel, request: { features: ArrayLike<number>; position: number }): Decision {
     const featureCount = model.normaliser.names.length;
     if (request.features.length !== featureCount) {
       throw new ValidationError(
@@ -186,12 +209,27 @@ export class Predictor {
         'position',
       );
     }
-    const raw = Float32Array.from(request.features);
-    normaliseRow(model.normaliser, raw, model.row.subarray(0, featureCount));
+    normaliseRow(model.normaliser, Float32Array.from(request.features), model.row.subarray(0, featureCount));
     model.row[featureCount] = request.position;
     const { action, probabilities } = model.policy.decide(model.row);
-    this.sample(model.version, model.row, action, arm, request.symbol);
+    return { model, action, probabilities, observation: Array.from(model.row) };
+  }
+
+  private answer(decision: Decision, arm: Arm | null): Prediction {
+    const { model, action, probabilities } = decision;
     return { action, position: model.positions[action]!, probabilities, version: model.version, arm };
+  }
+
+  private record(decision: Decision, arm: Arm | null, symbol: string | undefined): void {
+    this.samples.push({
+      version: decision.model.version,
+      ts: new Date(),
+      observation: decision.observation,
+      action: decision.action,
+      arm,
+      symbol: symbol ?? null,
+    });
+    if (this.samples.length >= 500) void this.flushSamples().catch(() => {});
   }
 
   /** The action from recent bars (enough for the features' warm-up), oldest first. */
@@ -212,25 +250,6 @@ export class Predictor {
       position: request.position,
       symbol: request.bars[last]!.symbol,
     });
-  }
-
-  private sample(
-    version: string,
-    row: Float32Array,
-    action: number,
-    arm: Arm | null,
-    symbol: string | undefined,
-  ): void {
-    if (this.random.next() >= (this.options.sampleRate ?? 0.05)) return;
-    this.samples.push({
-      version,
-      ts: new Date(),
-      observation: Array.from(row),
-      action,
-      arm,
-      symbol: symbol ?? null,
-    });
-    if (this.samples.length >= 500) void this.flushSamples().catch(() => {});
   }
 
   /** Writes buffered observation samples (for drift detection) in one statement. */

@@ -46,3 +46,17 @@ export async function listPredictionSamples(
   );
   return result.rows;
 }
+
+/** Decisions recorded for the A/B (or shadow) arms of a test, since it started. */
+export async function listArmDecisions(
+  db: Queryable,
+  query: { versions: readonly string[]; since: Date; until?: Date },
+): Promise<PredictionSampleRow[]> {
+  const result = await db.query<PredictionSampleRow>(
+    `SELECT id, version, ts, observation, action, arm, symbol FROM prediction_samples
+     WHERE version = ANY($1::text[]) AND arm IS NOT NULL AND ts >= $2 AND ($3::timestamptz IS NULL OR ts <= $3)
+     ORDER BY ts ASC, id ASC`,
+    [query.versions, query.since, query.until ?? null],
+  );
+  return result.rows;
+}

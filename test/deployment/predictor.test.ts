@@ -174,3 +174,47 @@ describe(`Predictor (${BACKEND})`, () => {
     expect(Math.abs(b / 5000 - 0.3)).toBeLessThan(0.03);
   });
 });
+
+describe(`shadow mode (${BACKEND})`, () => {
+  it('answers with production, records the candidate on every request, and scores both on the bars that followed', async () => {
+    const { AbTestManager } = await import('../../src/deployment/ab-test-manager.js');
+    const { importBars } = await import('../../src/market/import/bars.js');
+    const [v1, v2] = [await register('one'), await register('two')];
+    const deployments = new DeploymentManager(test.db, DEFAULT_RETRAINING_CONFIG.deployment);
+    await deployments.deploy(v1);
+    const abTests = new AbTestManager(test.db, deployments, DEFAULT_RETRAINING_CONFIG);
+    const shadow = await abTests.startABTest(v1, v2, 0, { mode: 'shadow' });
+    predictor = new Predictor(test.db, { sampleRate: 0 });
+    await predictor.start();
+    for (let i = 0; i < 40; i++) {
+      const prediction = predictor.predict({
+        key: `k${i}`,
+        features: features(i),
+        position: 0,
+        symbol: 'ES',
+      });
+      expect(prediction).toMatchObject({ version: v1, arm: null });
+    }
+    await predictor.flushSamples();
+    // Bars around the decisions, so each has a next bar to be scored on.
+    const now = Date.now();
+    await importBars(
+      test.db,
+      Array.from({ length: 20 }, (_, i) => ({
+        symbol: 'ES',
+        interval: '1m',
+        ts: new Date(now - 10 * 60_000 + i * 60_000),
+        open: 100 + i,
+        high: 101 + i,
+        low: 99 + i,
+        close: 100 + i,
+        volume: 1,
+      })),
+    );
+    const results = await abTests.getABTestResults(shadow.id);
+    expect(results.test.mode).toBe('shadow');
+    expect(results.decision.a.trades).toBe(40);
+    expect(results.decision.b.trades).toBe(40);
+    expect(results.recommendation).toBe('continue');
+  });
+});

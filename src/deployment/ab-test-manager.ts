@@ -39,7 +39,7 @@ export class AbTestManager {
     private readonly db: Database,
     private readonly deployments: DeploymentManager,
     private readonly config: Pick<RetrainingConfig, 'deployment' | 'evaluation'>,
-    private readonly options: { logger?: Logger; now?: () => Date } = {},
+    private readonly options: { logger?: Logger; now?: () => Date; maxDurationHours?: number } = {},
   ) {}
 
   private now(): Date {
@@ -180,7 +180,20 @@ export class AbTestManager {
   ): Promise<{ action: 'promoted' | 'kept' | 'continued'; results: AbTestResults }> {
     const results = await this.getABTestResults(id);
     const { test, recommendation, decision } = results;
-    if (test.status !== 'active' || recommendation === 'continue') return { action: 'continued', results };
+    if (test.status !== 'active') return { action: 'continued', results };
+    if (recommendation === 'continue') {
+      // A test that has run its maximum duration without enough evidence ends the candidate.
+      const hours = (this.now().getTime() - test.startTime.getTime()) / 3_600_000;
+      const limit = this.options.maxDurationHours ?? 14 * 24;
+      if (hours < limit) return { action: 'continued', results };
+      await this.end(id, {
+        status: 'completed',
+        winner: 'inconclusive',
+        reason: `no decision after ${limit} hours: ${decision.reason}`,
+        candidateStatus: 'retired',
+      });
+      return { action: 'kept', results };
+    }
     if (recommendation === 'keep_a') {
       // Reaching the planned maximum without crossing a boundary keeps A without calling a winner.
       const inconclusive = decision.sequential.horizonReached && decision.reason.startsWith('inconclusive');

@@ -19,7 +19,8 @@ import { loadVersion } from '../registry/registry.js';
 import { scoreDecisions } from './shadow.js';
 import { findProductionVersion, getVersion, setVersionStatus } from '../store/versions.js';
 import { compareArms, type AbDecision } from './ab-statistics.js';
-import { notifyDeployment, type DeploymentManager } from './deployment-manager.js';
+import type { DeploymentManager } from './deployment-manager.js';
+import { notifyDeployment } from './notify.js';
 
 export interface AbTestResults {
   test: AbTestRow;

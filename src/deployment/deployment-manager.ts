@@ -1,4 +1,8 @@
+import { DEFAULT_RETRAINING_CONFIG } from '../config/defaults.js';
 import type { RetrainingConfig } from '../config/schema.js';
+import type { AbTestMode, AbTestRow } from '../store/ab-tests.js';
+import { AbTestManager, type AbTestResults } from './ab-test-manager.js';
+import { notifyDeployment } from './notify.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Database, Queryable } from '../db/types.js';
 import type { Logger } from '../logging/logger.js';
@@ -15,9 +19,6 @@ import {
   setVersionStatus,
   type ModelVersionRow,
 } from '../store/versions.js';
-
-/** Serving instances LISTEN here; the payload is the new production version. */
-export const DEPLOYMENT_CHANNEL = 'ai_trading_deployment';
 
 export interface DeployOptions {
   /** Why; kept in the ledger. Required with `force`. */
@@ -39,11 +40,48 @@ export interface DeploymentResult {
  * one after the other. Exactly one production version before and after each action.
  */
 export class DeploymentManager {
+  private abTestManager: AbTestManager | null = null;
+
   constructor(
     private readonly db: Database,
     private readonly config: RetrainingConfig['deployment'],
-    private readonly options: { logger?: Logger; now?: () => Date } = {},
+    private readonly options: {
+      logger?: Logger;
+      now?: () => Date;
+      /** For A/B decisions (minTradesForValidation); default the product's. */
+      evaluation?: RetrainingConfig['evaluation'];
+    } = {},
   ) {}
+
+  /** A/B tests against the production version (the product README reaches them here). */
+  get abTests(): AbTestManager {
+    this.abTestManager ??= new AbTestManager(
+      this.db,
+      this,
+      {
+        deployment: this.config,
+        evaluation: this.options.evaluation ?? DEFAULT_RETRAINING_CONFIG.evaluation,
+      },
+      {
+        ...(this.options.logger ? { logger: this.options.logger } : {}),
+        ...(this.options.now ? { now: this.options.now } : {}),
+      },
+    );
+    return this.abTestManager;
+  }
+
+  startABTest(
+    modelA: string,
+    modelB: string,
+    trafficSplit: number,
+    options: { mode?: AbTestMode } = {},
+  ): Promise<AbTestRow> {
+    return this.abTests.startABTest(modelA, modelB, trafficSplit, options);
+  }
+
+  getABTestResults(id: string): Promise<AbTestResults> {
+    return this.abTests.getABTestResults(id);
+  }
 
   private now(): Date {
     return this.options.now?.() ?? new Date();
@@ -150,11 +188,6 @@ export class DeploymentManager {
         `last change: ${last.action} of ${last.version} at ${last.timestamp.toISOString()}); force it with a reason for an emergency`,
     );
   }
-}
-
-/** Delivered to listeners when the transaction commits, never for one that rolls back. */
-export async function notifyDeployment(tx: Queryable, version: string): Promise<void> {
-  await tx.query(`SELECT pg_notify($1, $2)`, [DEPLOYMENT_CHANNEL, version]);
 }
 
 async function lockDeployments(tx: Queryable): Promise<void> {

@@ -10,7 +10,7 @@ import { findActiveAbTest, type AbTestRow } from '../store/ab-tests.js';
 import type { MarketBar } from '../store/market-bars.js';
 import { insertPredictionSamples, type PredictionSample } from '../store/prediction-samples.js';
 import { findProductionVersion } from '../store/versions.js';
-import { DEPLOYMENT_CHANNEL } from './deployment-manager.js';
+import { DEPLOYMENT_CHANNEL } from './notify.js';
 import { assignArm, type Arm } from './router.js';
 
 /** A loaded model, ready to serve: its policy, normaliser and positions. */

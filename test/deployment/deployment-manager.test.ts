@@ -144,3 +144,13 @@ describe(`DeploymentManager (${BACKEND})`, () => {
     expect(events[2]!.fromVersion).toBeNull();
   });
 });
+
+describe(`the product README's A/B calls on the DeploymentManager (${BACKEND})`, () => {
+  it('starts a test and reads its recommendation', async () => {
+    await manager.deploy('1.0.0');
+    const rollout = await manager.startABTest('1.0.0', '1.1.0', 20);
+    const results = await manager.getABTestResults(rollout.id);
+    expect(results.recommendation).toBe('continue');
+    expect(results.test.trafficSplit).toBe(20);
+  });
+});

@@ -67,6 +67,7 @@ export class Predictor {
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private samples: PredictionSample[] = [];
+  private stopped = false;
   private readonly random: Random;
 
   constructor(
@@ -92,10 +93,13 @@ export class Predictor {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.stopListening?.();
     this.stopListening = null;
+    // A refresh in flight (from a notification or the poll) finishes before the database may close.
+    await this.refreshing?.catch(() => {});
     await this.flushSamples();
   }
 
@@ -105,6 +109,7 @@ export class Predictor {
 
   /** Reloads when the production version or the active A/B test changed; one refresh at a time. */
   refresh(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.refreshing ??= this.load().finally(() => {
       this.refreshing = null;
     });

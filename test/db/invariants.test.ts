@@ -115,6 +115,14 @@ describe(`invariants held by the database (${BACKEND})`, () => {
     ).toBe('23503');
   });
 
+  it('keeps the deployment ledger append-only', async () => {
+    await test.db.query(`INSERT INTO deployment_events (version, action, status) VALUES ('1.0.0', 'deploy', 'success')`);
+    expect(await sqlState(test.db.query(`UPDATE deployment_events SET reason = 'rewritten'`))).toBe('23000');
+    expect(await sqlState(test.db.query(`DELETE FROM deployment_events`))).toBe('23000');
+    const rows = await test.db.query<{ n: number }>('SELECT count(*) AS n FROM deployment_events');
+    expect(rows.rows[0]!.n).toBe(1);
+  });
+
   it('refuses NaN and infinite prices in bars', async () => {
     for (const bad of ['NaN', 'Infinity', '-Infinity']) {
       expect(

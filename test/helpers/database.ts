@@ -37,7 +37,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       schema,
       url,
       close: async () => {
-        await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        // Concurrent DROP SCHEMA … CASCADE of other tests can deadlock on shared catalogs: retry.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+            break;
+          } catch (error) {
+            if ((error as { code?: string }).code !== '40P01' || attempt === 5) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+          }
+        }
         await db.close();
       },
     };

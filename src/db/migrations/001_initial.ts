@@ -103,6 +103,14 @@ CREATE TABLE deployment_events (
   CONSTRAINT deployment_events_status_check CHECK (status IN ('started', 'success', 'failed', 'skipped'))
 );
 CREATE INDEX deployment_events_timestamp_idx ON deployment_events (timestamp DESC);
+-- The ledger of what was in production when, by whom and why, is append-only.
+CREATE FUNCTION deployment_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'deployment_events is append-only: % refused', TG_OP USING ERRCODE = 'integrity_constraint_violation';
+END;
+$$;
+CREATE TRIGGER deployment_events_append_only BEFORE UPDATE OR DELETE ON deployment_events
+  FOR EACH ROW EXECUTE FUNCTION deployment_events_append_only();
 CREATE INDEX deployment_events_version_idx ON deployment_events (version);
 
 CREATE TABLE model_performance_metrics (

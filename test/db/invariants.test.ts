@@ -116,7 +116,9 @@ describe(`invariants held by the database (${BACKEND})`, () => {
   });
 
   it('keeps the deployment ledger append-only', async () => {
-    await test.db.query(`INSERT INTO deployment_events (version, action, status) VALUES ('1.0.0', 'deploy', 'success')`);
+    await test.db.query(
+      `INSERT INTO deployment_events (version, action, status) VALUES ('1.0.0', 'deploy', 'success')`,
+    );
     expect(await sqlState(test.db.query(`UPDATE deployment_events SET reason = 'rewritten'`))).toBe('23000');
     expect(await sqlState(test.db.query(`DELETE FROM deployment_events`))).toBe('23000');
     const rows = await test.db.query<{ n: number }>('SELECT count(*) AS n FROM deployment_events');

@@ -8,20 +8,7 @@ import { initTensorFlow, tf } from '../src/rl/backend.js';
 import { TradingPolicy } from '../src/rl/policy.js';
 import { PpoAgent } from '../src/rl/ppo.js';
 import { Random } from '../src/rl/random.js';
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-function timeEach(runs: number, fn: (i: number) => void): Float64Array {
-  const times = new Float64Array(runs);
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    fn(i);
-    times[i] = Number(process.hrtime.bigint() - start) / 1000;
-  }
-  return times.sort();
-}
+import { percentile, timeEach } from './timing.js';
 
 export async function benchInference(): Promise<Record<string, number>> {
   await initTensorFlow();

@@ -16,6 +16,7 @@ import { actorLayersModel, packModel } from '../src/rl/artifact.js';
 import { initTensorFlow, tf } from '../src/rl/backend.js';
 import { PpoAgent, type AgentWeights } from '../src/rl/ppo.js';
 import { Random } from '../src/rl/random.js';
+import { percentile, timeEach } from './timing.js';
 import { insertAbTest } from '../src/store/ab-tests.js';
 import { setVersionStatus } from '../src/store/versions.js';
 
@@ -27,19 +28,6 @@ function weights(seed: string): AgentWeights {
   const result = agent.readWeights();
   agent.dispose();
   return result;
-}
-
-const percentile = (sorted: Float64Array, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-
-function timeEach(runs: number, fn: (i: number) => void): Float64Array {
-  const times = new Float64Array(runs);
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    fn(i);
-    times[i] = Number(process.hrtime.bigint() - start) / 1000;
-  }
-  return times.sort();
 }
 
 export async function benchPredictor(): Promise<Record<string, number>> {

@@ -2,6 +2,7 @@
  * `npm run bench -- NAME [--json]`: runs one benchmark and prints its figures, each beside the
  * baseline run in the same process; with --json the last line is one JSON object of them.
  */
+import { benchDrift } from './drift.js';
 import { benchFeatures } from './features.js';
 import { benchInference } from './inference.js';
 import { benchIngest } from './ingest.js';
@@ -11,6 +12,7 @@ import { benchValidate } from './validate.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
   features: benchFeatures,
+  drift: benchDrift,
   ingest: benchIngest,
   ppo: benchPpo,
   inference: benchInference,

@@ -6,11 +6,11 @@
  * extrapolated to the full size (× (n·m)/(5000·2000) × 6 feature pairs); the figure says so by name.
  * Run alone with `npx tsx bench/drift.ts`.
  */
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { tradingMetrics } from '../src/evaluation/metrics.js';
 import { featureDrift } from '../src/monitoring/drift.js';
 import { Random } from '../src/rl/random.js';
+import { bestSeconds } from './timing.js';
 
 const FEATURES = 12;
 const LIVE_ROWS = 1_000_000;
@@ -48,17 +48,6 @@ function naiveFeature(reference: number[], live: number[]): number {
     d = Math.max(d, Math.abs(fa - fb));
   }
   return psi + d;
-}
-
-function bestSeconds(run: () => unknown, repeats: number): number {
-  run(); // warm-up: let V8 optimise before timing
-  let best = Infinity;
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    run();
-    best = Math.min(best, (performance.now() - start) / 1000);
-  }
-  return best;
 }
 
 export async function benchDrift(): Promise<Record<string, number>> {

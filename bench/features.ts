@@ -4,7 +4,6 @@
  * Run alone with `npx tsx bench/features.ts`.
  */
 import { uniformSource } from '../src/rl/random.js';
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import {
   type BarColumns,
@@ -12,6 +11,7 @@ import {
   DEFAULT_FEATURE_OPTIONS as O,
   featureWindowWarmup,
 } from '../src/market/features.js';
+import { bestSeconds } from './timing.js';
 
 const BARS = 1_000_000;
 const BASELINE_BARS = 50_000;
@@ -93,17 +93,6 @@ export function naiveFeatures(columns: BarColumns): number[][] {
     ]);
   }
   return rows;
-}
-
-function bestSeconds(run: () => unknown, repeats: number): number {
-  run(); // warm-up: let V8 optimise before timing
-  let best = Infinity;
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    run();
-    best = Math.min(best, (performance.now() - start) / 1000);
-  }
-  return best;
 }
 
 export async function benchFeatures(): Promise<Record<string, number>> {

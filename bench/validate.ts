@@ -8,6 +8,7 @@ import { uniformSource } from '../src/rl/random.js';
 import { pathToFileURL } from 'node:url';
 import { validateBars } from '../src/market/quality/index.js';
 import type { MarketBar } from '../src/store/market-bars.js';
+import { bestSeconds } from './timing.js';
 
 const BARS = 1_000_000;
 const BASELINE_BARS = 20_000;
@@ -69,30 +70,17 @@ function naiveValidate(bars: readonly MarketBar[]): number {
   return 1 - bad / bars.length;
 }
 
-function bestSeconds(run: () => void): number {
-  let best = Infinity;
-  for (let k = 0; k < RUNS; k++) {
-    const start = performance.now();
-    run();
-    best = Math.min(best, (performance.now() - start) / 1_000);
-  }
-  return best;
-}
-
 export async function benchValidate(): Promise<Record<string, number>> {
   const bars = cleanMinuteBars(BARS);
   const sample = bars.slice(0, BASELINE_BARS);
-  validateBars(bars.slice(0, 100_000), { threshold: 0.7 }); // warm-up
-  naiveValidate(sample.slice(0, 2_000));
-
   let score = NaN;
   const seconds = bestSeconds(() => {
     score = validateBars(bars, { threshold: 0.7 }).score;
-  });
+  }, RUNS);
   if (score !== 1) throw new Error(`benchmark bars are not clean: score ${score}`);
   const baselineSeconds = bestSeconds(() => {
     score = naiveValidate(sample);
-  });
+  }, RUNS);
   if (score !== 1) throw new Error(`baseline disagrees on clean bars: score ${score}`);
   return {
     bars_per_s: Math.round(BARS / seconds),

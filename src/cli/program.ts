@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAlerts } from './commands/alerts.js';
 import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeploymentCommands } from './commands/deployment.js';
@@ -17,6 +18,8 @@ export function buildProgram(version: string): Command {
     .description('Continuous retraining, evaluation and safe deployment of PPO/CPPO trading models')
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
+    // An option after a subcommand belongs to it (`alerts resolve ID --json`), not to its parent.
+    .enablePositionalOptions()
     .exitOverride();
   registerStart(program);
   registerMigrate(program);
@@ -25,6 +28,7 @@ export function buildProgram(version: string): Command {
   registerImport(program);
   registerDemo(program);
   registerDeploymentCommands(program);
+  registerAlerts(program);
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) command.exitOverride();
   return program;

@@ -9,6 +9,7 @@ import { TradingPolicy } from '../src/rl/policy.js';
 import { PpoAgent } from '../src/rl/ppo.js';
 import { Random } from '../src/rl/random.js';
 import { percentile, timeEach } from './timing.js';
+import { identityNormaliser } from '../test/helpers/fixtures.js';
 
 export async function benchInference(): Promise<Record<string, number>> {
   await initTensorFlow();
@@ -18,12 +19,7 @@ export async function benchInference(): Promise<Record<string, number>> {
   agent.dispose();
   const { bytes } = await packModel({
     weights,
-    normaliser: {
-      names: Array.from({ length: 9 }, (_, i) => `f${i}`),
-      mean: Array(9).fill(0),
-      std: Array(9).fill(1),
-      clip: 5,
-    },
+    normaliser: identityNormaliser(),
     config: {},
     metadata: {},
   });

@@ -1,39 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openEmbeddedDatabase } from '../../src/db/embedded.js';
-import { migrate } from '../../src/db/migrate.js';
-import type { Database } from '../../src/db/types.js';
 import { raiseAlert } from '../../src/store/alerts.js';
-import { runRetrain } from '../helpers/cli.js';
-import { BACKEND, createTestDatabase, SERVER_URL, type TestDatabase } from '../helpers/database.js';
+import { createCliDatabase, runRetrain, type CliDatabase } from '../helpers/cli.js';
+import { BACKEND } from '../helpers/database.js';
 
-let dir: string;
-let server: TestDatabase | undefined;
+let cli: CliDatabase;
 let env: NodeJS.ProcessEnv;
 let alertId: string;
 
-async function seed(fn: (db: Database) => Promise<void>): Promise<void> {
-  if (server) return fn(server.db);
-  const db = await openEmbeddedDatabase({ dataDir: env.RETRAINING_DATA_DIR! });
-  try {
-    await fn(db);
-  } finally {
-    await db.close();
-  }
-}
-
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'retraining-alerts-cli-'));
-  if (SERVER_URL) {
-    server = await createTestDatabase();
-    env = { DATABASE_URL: server.url };
-  } else {
-    env = { RETRAINING_DATA_DIR: join(dir, 'data') };
-  }
-  await seed(async (db) => {
-    await migrate(db);
+  cli = await createCliDatabase('retraining-alerts-cli');
+  env = cli.env;
+  await cli.seed(async (db) => {
     alertId = (
       await raiseAlert(db, {
         type: 'model_drift',
@@ -46,9 +23,7 @@ beforeEach(async () => {
   });
 });
 afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  rmSync(dir, { recursive: true, force: true });
+  await cli.close();
 });
 
 describe(`retrain alerts (${BACKEND})`, () => {

@@ -13,6 +13,7 @@ import { listDeploymentEvents } from '../../src/store/deployment-events.js';
 import { insertTrades, type LiveTrade } from '../../src/store/live-trades.js';
 import { listVersions, setVersionStatus } from '../../src/store/versions.js';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { identityNormaliser } from '../helpers/fixtures.js';
 
 let test: TestDatabase;
 let clock: Date;
@@ -44,12 +45,7 @@ async function registerValidated(seed: string, parent: string | null): Promise<s
     parentVersion: parent,
     artifact: {
       weights,
-      normaliser: {
-        names: Array.from({ length: 9 }, (_, i) => `f${i}`),
-        mean: Array(9).fill(0),
-        std: Array(9).fill(1),
-        clip: 5,
-      },
+      normaliser: identityNormaliser(),
       config: {},
       metadata: {},
     },

@@ -1,3 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEmbeddedDatabase } from '../../src/db/embedded.js';
+import { migrate } from '../../src/db/migrate.js';
+import type { Database } from '../../src/db/types.js';
+import { createTestDatabase, SERVER_URL, type TestDatabase } from './database.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -29,4 +36,43 @@ export function runRetrain(args: string[], env: NodeJS.ProcessEnv, cwd?: string)
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) as unknown }));
   });
+}
+
+/**
+ * A migrated database a CLI child process reaches through `env`: a schema of its own on the
+ * server, or an embedded folder. `seed` writes to it through the test's own connection, closed
+ * again before the CLI runs (the embedded folder belongs to one process at a time).
+ */
+export interface CliDatabase {
+  env: NodeJS.ProcessEnv;
+  dir: string;
+  seed(fn: (db: Database) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createCliDatabase(prefix: string): Promise<CliDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const server: TestDatabase | undefined = SERVER_URL ? await createTestDatabase() : undefined;
+  const env: NodeJS.ProcessEnv = server
+    ? { DATABASE_URL: server.url }
+    : { RETRAINING_DATA_DIR: join(dir, 'data') };
+  const seed = async (fn: (db: Database) => Promise<void>) => {
+    if (server) return fn(server.db);
+    const db = await openEmbeddedDatabase({ dataDir: env.RETRAINING_DATA_DIR! });
+    try {
+      await fn(db);
+    } finally {
+      await db.close();
+    }
+  };
+  await seed((db) => migrate(db).then(() => undefined));
+  return {
+    env,
+    dir,
+    seed,
+    close: async () => {
+      await server?.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -16,3 +16,18 @@ export function versionInput(version: string, overrides: Partial<NewModelVersion
 export async function addVersions(db: Queryable, ...versions: string[]): Promise<void> {
   for (const version of versions) await insertVersion(db, versionInput(version));
 }
+
+/** An identity normaliser over `count` features named f0, f1, … (artifacts in tests and benches). */
+export function identityNormaliser(count = 9): {
+  names: string[];
+  mean: number[];
+  std: number[];
+  clip: number;
+} {
+  return {
+    names: Array.from({ length: count }, (_, i) => `f${i}`),
+    mean: Array<number>(count).fill(0),
+    std: Array<number>(count).fill(1),
+    clip: 5,
+  };
+}

@@ -16,6 +16,7 @@ import { Random } from '../../src/rl/random.js';
 import { listAlerts } from '../../src/store/alerts.js';
 import { listDeploymentEvents } from '../../src/store/deployment-events.js';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { identityNormaliser } from '../helpers/fixtures.js';
 
 let test: TestDatabase;
 beforeAll(async () => {
@@ -42,12 +43,7 @@ function registration(seed: string, parentVersion: string | null = null): Regist
     parentVersion,
     artifact: {
       weights,
-      normaliser: {
-        names: Array.from({ length: 9 }, (_, i) => `f${i}`),
-        mean: Array(9).fill(0),
-        std: Array(9).fill(1),
-        clip: 5,
-      },
+      normaliser: identityNormaliser(),
       config: { positions: [-1, 0, 1], inference: 'greedy' },
       metadata: {},
     },

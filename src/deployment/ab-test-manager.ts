@@ -173,6 +173,14 @@ export class AbTestManager {
   }
 
   /**
+   * Ends a test because the candidate failed on live traffic (monitoring found it degraded): A
+   * stays in production and B is retired, whatever the statistics say so far.
+   */
+  async rejectCandidate(id: string, reason: string): Promise<AbTestRow> {
+    return this.end(id, { status: 'completed', winner: 'model_a', reason, candidateStatus: 'retired' });
+  }
+
+  /**
    * Acts on the evidence: promote B (a deployment, subject to the cooldown), keep A (B retired),
    * or nothing yet. Returns what it did.
    */

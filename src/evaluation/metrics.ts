@@ -26,7 +26,7 @@ export interface TradingMetricsInput {
   /** Per-period simple returns of the strategy, net of costs. */
   returns: ArrayLike<number>;
   /** Per-trade simple returns (net), when the strategy's trades are known. */
-  trades?: readonly number[];
+  trades?: ArrayLike<number>;
   periodsPerYear: number;
   /** Annual risk-free rate as a simple return, default 0. */
   riskFreeRate?: number;
@@ -220,7 +220,7 @@ function totalReturnOf(returns: ArrayLike<number>): number {
   return equity[equity.length - 1]! - 1;
 }
 
-function tradeOutcomes(outcomes: readonly number[]): {
+function tradeOutcomes(outcomes: ArrayLike<number>): {
   winRate: number | null;
   profitFactor: number | null;
   capped: boolean;
@@ -228,7 +228,8 @@ function tradeOutcomes(outcomes: readonly number[]): {
   if (outcomes.length === 0) return { winRate: null, profitFactor: null, capped: false };
   let gains = 0;
   let losses = 0;
-  for (const r of outcomes) {
+  for (let i = 0; i < outcomes.length; i++) {
+    const r = outcomes[i]!;
     if (r > 0) gains += r;
     else losses -= r;
   }

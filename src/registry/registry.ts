@@ -2,9 +2,11 @@ import { createRequire } from 'node:module';
 import { ArtifactChecksumError, NotFoundError } from '../errors.js';
 import type { Database, Queryable } from '../db/types.js';
 import { ARTIFACT_CONTENT_TYPE, packModel, unpackModel, type ModelArtifact } from '../rl/artifact.js';
+import { Random } from '../rl/random.js';
 import { raiseAlert } from '../store/alerts.js';
 import { findArtifact, insertArtifact } from '../store/artifacts.js';
 import { recordDeploymentEvent } from '../store/deployment-events.js';
+import { saveDriftReference } from '../store/drift.js';
 import type { JsonObject } from '../store/json.js';
 import {
   findVersion,
@@ -35,7 +37,15 @@ export interface RegistrationInput {
   performanceScore?: number | null;
   /** When the registration happens (default now); the clock of simulations and tests. */
   at?: Date;
+  /**
+   * A sample of the normalised training feature rows (row-major, the normaliser's names), stored
+   * with the version as the reference for drift detection. Subsampled to `DRIFT_REFERENCE_ROWS`.
+   */
+  driftReference?: Float32Array;
 }
+
+/** Reference rows kept per version: enough for PSI deciles and KS, small enough to store (≈ 40 kB/feature). */
+export const DRIFT_REFERENCE_ROWS = 10_000;
 
 const require = createRequire(import.meta.url);
 const PACKAGE_VERSION = (require('../../package.json') as { version: string }).version;
@@ -78,6 +88,14 @@ export async function registerVersion(db: Database, input: RegistrationInput): P
       performanceScore: input.performanceScore ?? null,
     });
     await insertArtifact(tx, { version, contentType: ARTIFACT_CONTENT_TYPE, sha256, data: bytes });
+    if (input.driftReference) {
+      const featureNames = input.artifact.normaliser.names;
+      await saveDriftReference(tx, {
+        version,
+        featureNames,
+        data: subsampleRows(input.driftReference, featureNames.length, DRIFT_REFERENCE_ROWS, input.seed),
+      });
+    }
     await recordDeploymentEvent(tx, {
       version,
       action: 'register',
@@ -88,6 +106,28 @@ export async function registerVersion(db: Database, input: RegistrationInput): P
     });
     return row;
   });
+}
+
+/** Up to `limit` rows chosen without replacement (seeded, so a registration is reproducible), in order. */
+export function subsampleRows(
+  data: Float32Array,
+  features: number,
+  limit: number,
+  seed: number,
+): Float32Array {
+  const rows = Math.floor(data.length / features);
+  if (rows <= limit) return data.slice(0, rows * features);
+  const random = new Random(`${seed}/drift-reference`);
+  // Floyd's algorithm: `limit` distinct indices in O(limit).
+  const chosen = new Set<number>();
+  for (let j = rows - limit; j < rows; j++) {
+    const t = Math.floor(random.next() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  const order = [...chosen].sort((a, b) => a - b);
+  const out = new Float32Array(limit * features);
+  order.forEach((row, i) => out.set(data.subarray(row * features, (row + 1) * features), i * features));
+  return out;
 }
 
 /**

@@ -10,3 +10,4 @@ export * as retrainingJobs from './retraining-jobs.js';
 export * as predictionSamples from './prediction-samples.js';
 export * as status from './status.js';
 export type { JsonObject, JsonValue } from './json.js';
+export * as drift from './drift.js';

@@ -123,3 +123,46 @@ export async function findTrade(db: Queryable, idempotencyKey: string): Promise<
   );
   return result.rows[0] ?? null;
 }
+
+/** Closed trades' net returns in exit order, as columns (cheap to move and to compute on). */
+export interface TradeReturnSeries {
+  /** Net return on the entry notional: pnl / (entry price × quantity). */
+  returns: Float64Array;
+  /** Exit times, epoch milliseconds, ascending. */
+  exitTimes: Float64Array;
+}
+
+/**
+ * Net per-trade returns of closed trades. A trade without a reported pnl is valued from its
+ * prices: side × quantity × (exit − entry) − fees. Trades with a non-positive entry price have no
+ * return on notional and are left out.
+ */
+export async function closedTradeReturns(
+  db: Queryable,
+  query: { modelVersion?: string; abTestId?: string; arm?: AbArm; from?: Date; to?: Date },
+): Promise<TradeReturnSeries> {
+  const result = await db.query<{ returns: number[] | null; times: number[] | null }>(
+    `SELECT array_agg(r ORDER BY exit_time, id) AS returns, array_agg(t ORDER BY exit_time, id) AS times FROM (
+       SELECT id, exit_time, extract(epoch FROM exit_time)::float8 * 1000 AS t,
+         COALESCE(pnl, CASE side WHEN 'long' THEN 1 ELSE -1 END * quantity * (exit_price - entry_price) - fees)
+           / (entry_price * quantity) AS r
+       FROM live_trades
+       WHERE status = 'closed' AND entry_price > 0
+         AND ($1::text IS NULL OR model_version = $1) AND ($2::uuid IS NULL OR ab_test_id = $2)
+         AND ($3::text IS NULL OR arm = $3)
+         AND ($4::timestamptz IS NULL OR exit_time >= $4) AND ($5::timestamptz IS NULL OR exit_time <= $5)
+     ) closed`,
+    [
+      query.modelVersion ?? null,
+      query.abTestId ?? null,
+      query.arm ?? null,
+      query.from ?? null,
+      query.to ?? null,
+    ],
+  );
+  const row = result.rows[0];
+  return {
+    returns: Float64Array.from(row?.returns ?? []),
+    exitTimes: Float64Array.from(row?.times ?? []),
+  };
+}

@@ -60,3 +60,16 @@ export async function listPerformanceMetrics(
   );
   return result.rows;
 }
+
+/** The newest `limit` rows of a version from one source, newest first. */
+export async function recentPerformanceMetrics(
+  db: Queryable,
+  options: { version: string; source: MetricsSource; limit: number },
+): Promise<PerformanceMetricsRow[]> {
+  const result = await db.query<PerformanceMetricsRow>(
+    `SELECT ${COLUMNS} FROM model_performance_metrics WHERE version = $1 AND source = $2
+     ORDER BY timestamp DESC, id LIMIT $3`,
+    [options.version, options.source, options.limit],
+  );
+  return result.rows;
+}

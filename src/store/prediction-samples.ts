@@ -60,3 +60,23 @@ export async function listArmDecisions(
   );
   return result.rows;
 }
+
+/** The first `features` values of each stored observation since `since`, row-major, newest rows kept. */
+export async function observationMatrix(
+  db: Queryable,
+  query: { version: string; since?: Date; features: number; limit?: number },
+): Promise<{ rows: number; data: Float32Array }> {
+  const result = await db.query<{ observation: number[] }>(
+    `SELECT observation FROM prediction_samples WHERE version = $1 AND ($2::timestamptz IS NULL OR ts >= $2)
+     ORDER BY ts DESC, id DESC LIMIT $3`,
+    [query.version, query.since ?? null, query.limit ?? 100_000],
+  );
+  const data = new Float32Array(result.rows.length * query.features);
+  let rows = 0;
+  for (const { observation } of result.rows) {
+    if (observation.length < query.features) continue;
+    for (let f = 0; f < query.features; f++) data[rows * query.features + f] = observation[f]!;
+    rows++;
+  }
+  return { rows, data: data.subarray(0, rows * query.features) };
+}

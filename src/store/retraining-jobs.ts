@@ -135,3 +135,23 @@ export async function finishJob(
   if (!row) throw new NotFoundError(`retraining job "${id}" does not exist`);
   return row;
 }
+
+/** The newest finished job (succeeded, failed or skipped; cancelled ones say nothing of health) and the newest success. */
+export async function lastFinishedJobs(
+  db: Queryable,
+): Promise<{ last: RetrainingJobRow | null; lastSuccess: RetrainingJobRow | null }> {
+  const result = await db.query<RetrainingJobRow & { kind: 'last' | 'success' }>(
+    `(SELECT ${COLUMNS}, 'last' AS kind FROM retraining_jobs WHERE status IN ('succeeded', 'failed', 'skipped')
+       ORDER BY finished_at DESC NULLS LAST, created_at DESC LIMIT 1)
+     UNION ALL
+     (SELECT ${COLUMNS}, 'success' AS kind FROM retraining_jobs WHERE status = 'succeeded'
+       ORDER BY finished_at DESC NULLS LAST, created_at DESC LIMIT 1)`,
+  );
+  const pick = (kind: 'last' | 'success') => {
+    const row = result.rows.find((r) => r.kind === kind);
+    if (!row) return null;
+    const { kind: _kind, ...job } = row;
+    return job;
+  };
+  return { last: pick('last'), lastSuccess: pick('success') };
+}

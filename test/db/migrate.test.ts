@@ -24,7 +24,7 @@ describe(`migrations (${BACKEND})`, () => {
   it('creates every table from an empty database and records the schema version', async () => {
     expect(await schemaVersion(test.db)).toBe(0);
     const report = await migrate(test.db);
-    expect(report.applied).toEqual([{ version: 1, name: 'initial' }]);
+    expect(report.applied).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
     expect(report.schemaVersion).toBe(MIGRATIONS.length);
     expect(await schemaVersion(test.db)).toBe(MIGRATIONS.length);
     expect(await existingTables()).toEqual([...TABLES, 'schema_migrations'].sort());
@@ -118,11 +118,20 @@ describe(`migrations (${BACKEND})`, () => {
   it('rolls back every migration of a run when one fails', async () => {
     const broken = [
       ...MIGRATIONS,
-      { version: 2, name: 'broken', sql: 'CREATE TABLE x (id int); SELECT 1/0;' },
+      { version: MIGRATIONS.length + 1, name: 'broken', sql: 'CREATE TABLE x (id int); SELECT 1/0;' },
     ];
-    await expect(migrate(test.db, broken)).rejects.toThrow(/migration 2 \(broken\) failed: division by zero/);
+    await expect(migrate(test.db, broken)).rejects.toThrow(
+      new RegExp(`migration ${MIGRATIONS.length + 1} \\(broken\\) failed: division by zero`),
+    );
     expect(await schemaVersion(test.db)).toBe(0);
     expect(await existingTables()).toEqual([]);
+  });
+
+  it('upgrades a database of an earlier release by the migrations it lacks', async () => {
+    await migrate(test.db, MIGRATIONS.slice(0, 1));
+    const report = await migrate(test.db);
+    expect(report.applied.map((m) => m.version)).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
+    expect(await existingTables()).toEqual([...TABLES, 'schema_migrations'].sort());
   });
 
   it('refuses a database whose applied migration was edited afterwards', async () => {
@@ -136,9 +145,11 @@ describe(`migrations (${BACKEND})`, () => {
   it('refuses a database migrated by a newer release', async () => {
     await migrate(test.db, [
       ...MIGRATIONS,
-      { version: 2, name: 'future', sql: 'CREATE TABLE future (id int)' },
+      { version: MIGRATIONS.length + 1, name: 'future', sql: 'CREATE TABLE future (id int)' },
     ]);
-    await expect(migrate(test.db)).rejects.toThrow(/has migration 2, which this release does not know/);
+    await expect(migrate(test.db)).rejects.toThrow(
+      new RegExp(`has migration ${MIGRATIONS.length + 1}, which this release does not know`),
+    );
   });
 
   it('refuses migrations that are not numbered 1, 2, 3 in order', async () => {

@@ -1,4 +1,5 @@
 import { sql as initial } from './001_initial.js';
+import { sql as drift } from './002_drift.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit one that has shipped. */
@@ -7,7 +8,10 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'drift', sql: drift },
+];
 
 /** The tables the system owns, in an order that respects foreign keys (referenced first). */
 export const TABLES = [
@@ -21,6 +25,8 @@ export const TABLES = [
   'model_artifacts',
   'retraining_jobs',
   'prediction_samples',
+  'model_drift_references',
+  'drift_reports',
 ] as const;
 
 export type TableName = (typeof TABLES)[number];

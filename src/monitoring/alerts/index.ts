@@ -1,0 +1,31 @@
+export { Alerter, channelFailureKey } from './alerter.js';
+export type { AlerterOptions } from './alerter.js';
+export {
+  ALERT_SOURCE,
+  AlertDeliveryError,
+  alertTitle,
+  emailChannel,
+  emailMessage,
+  logChannel,
+  slackChannel,
+  slackPayload,
+  webhookChannel,
+  webhookPayload,
+} from './channels.js';
+export type {
+  AlertChannel,
+  EmailChannelOptions,
+  SlackChannelOptions,
+  WebhookChannelOptions,
+  WebhookPayload,
+} from './channels.js';
+export { AlertDispatcher, describeChannelFailure, failureReason } from './dispatcher.js';
+export type { AlertDispatcherOptions, ChannelFailureListener, ChannelStats } from './dispatcher.js';
+export {
+  ALERT_ENV,
+  DEFAULT_CHANNEL_SEVERITIES,
+  channelsFromEnvironment,
+  describeChannels,
+  severitiesVariable,
+} from './environment.js';
+export type { AlertChannelKind, ChannelDescription } from './environment.js';

@@ -1,0 +1,438 @@
+import type { RetrainingConfig } from '../config/schema.js';
+import type { Database } from '../db/types.js';
+import type { DeploymentManager } from '../deployment/deployment-manager.js';
+import { ConflictError } from '../errors.js';
+import { Logger } from '../logging/logger.js';
+import { findActiveAbTest, type AbTestRow } from '../store/ab-tests.js';
+import type { AlertRow, NewAlert } from '../store/alerts.js';
+import {
+  listDriftReports,
+  loadDriftReference,
+  recordDriftReport,
+  type DriftReportRow,
+} from '../store/drift.js';
+import type { JsonObject } from '../store/json.js';
+import { closedTradeReturns } from '../store/live-trades.js';
+import {
+  listPerformanceMetrics,
+  recentPerformanceMetrics,
+  recordPerformanceMetrics,
+  type MetricsSource,
+  type PerformanceMetricsRow,
+} from '../store/performance-metrics.js';
+import { observationMatrix } from '../store/prediction-samples.js';
+import { findProductionVersion, getVersion, type ModelVersionRow } from '../store/versions.js';
+import { Alerter } from './alerts/alerter.js';
+import { AlertDispatcher } from './alerts/dispatcher.js';
+import { logChannel } from './alerts/channels.js';
+import { featureDrift, pageHinkley } from './drift.js';
+import { systemHealth, type HealthProbes, type SystemHealth } from './health.js';
+import { judgeDegradation, liveMetrics, type DegradationReport, type LiveMetrics } from './performance.js';
+
+export interface MonitoringOptions {
+  logger?: Logger;
+  /** Delivers alerts; default: the log channel only. */
+  alerter?: Alerter;
+  now?: () => Date;
+  /** Consecutive degraded checks that confirm a degradation (and trigger a rollback). Default 2. */
+  consecutiveChecks?: number;
+  /** Live observations (and trades, for change detection) below which drift is `insufficient_data`. Default 200. */
+  driftMinSamples?: number;
+  /** The scheduler's state, for health; absent, the scheduler is not judged. */
+  probes?: HealthProbes;
+}
+
+/** What one performance check saw and did for one version. */
+export interface PerformanceCheck {
+  version: string;
+  role: 'production' | 'candidate';
+  source: MetricsSource;
+  window: { start: Date; end: Date };
+  metrics: LiveMetrics;
+  degradation: DegradationReport;
+  /** Degraded on this and the previous `consecutiveChecks − 1` checks. */
+  confirmed: boolean;
+  action: 'none' | 'rolled_back' | 'candidate_rejected' | 'rollback_impossible' | 'alerted';
+  record: PerformanceMetricsRow;
+}
+
+export interface DriftCheck {
+  version: string;
+  features: DriftReportRow;
+  returns: DriftReportRow;
+}
+
+export interface MonitoringReport {
+  performance: PerformanceCheck[];
+  drift: DriftCheck | null;
+}
+
+const DEFAULT_CONSECUTIVE_CHECKS = 2;
+const DEFAULT_DRIFT_MIN_SAMPLES = 200;
+/** Most recent live observations compared with the reference in one drift check. */
+const DRIFT_MAX_OBSERVATIONS = 100_000;
+
+/**
+ * Watches the models that trade: live metrics per version into `model_performance_metrics` at
+ * each check, degradation judged against the version's validated metrics (confirmed over
+ * consecutive checks before anything is done), automatic rollback through the DeploymentManager,
+ * drift of features and of trade returns, health, and alerts.
+ */
+export class MonitoringService {
+  readonly alerter: Alerter;
+  readonly #db: Database;
+  readonly #config: RetrainingConfig;
+  readonly #deployments: DeploymentManager;
+  readonly #options: MonitoringOptions;
+
+  constructor(
+    db: Database,
+    config: RetrainingConfig,
+    deployments: DeploymentManager,
+    options: MonitoringOptions = {},
+  ) {
+    this.#db = db;
+    this.#config = config;
+    this.#deployments = deployments;
+    this.#options = options;
+    this.alerter = options.alerter ?? defaultAlerter(db, config, options.logger);
+  }
+
+  #now(): Date {
+    return this.#options.now?.() ?? new Date();
+  }
+
+  /** One round: performance (when `performanceTracking`), then drift (when enabled). */
+  async runChecks(): Promise<MonitoringReport> {
+    const performance = this.#config.monitoring.performanceTracking ? await this.checkPerformance() : [];
+    const drift = this.#config.monitoring.modelDriftDetection.enabled ? await this.checkDrift() : null;
+    return { performance, drift };
+  }
+
+  /**
+   * Live metrics of the production version (its trades since it was deployed, within the lookback
+   * window) and of an A/B candidate (its arm's trades), each written as a metrics row with its
+   * verdict; a confirmed degradation is alerted once and, with `rollbackOnDegradation`, acted on.
+   */
+  async checkPerformance(): Promise<PerformanceCheck[]> {
+    const production = await findProductionVersion(this.#db);
+    if (!production) return [];
+    const test = await findActiveAbTest(this.#db);
+    const checks: PerformanceCheck[] = [];
+    const productionCheck = await this.#measure(production, 'production', test);
+    checks.push(productionCheck);
+    if (test && test.mode === 'ab') {
+      const candidate = await getVersion(this.#db, test.modelBVersion);
+      checks.push(await this.#measure(candidate, 'candidate', test));
+    }
+    for (const check of checks) {
+      if (check.confirmed) check.action = await this.#actOnDegradation(check, test);
+    }
+    return checks;
+  }
+
+  async #measure(
+    version: ModelVersionRow,
+    role: PerformanceCheck['role'],
+    test: AbTestRow | null,
+  ): Promise<PerformanceCheck> {
+    const end = this.#now();
+    const lookbackStart = new Date(end.getTime() - this.#config.dataCollection.lookbackDays * 86_400_000);
+    const since = role === 'candidate' ? test!.startTime : (version.deployedAt ?? lookbackStart);
+    const start = since > lookbackStart ? since : lookbackStart;
+    const series = await closedTradeReturns(this.#db, {
+      ...(role === 'candidate'
+        ? { abTestId: test!.id, arm: 'B' as const }
+        : { modelVersion: version.version }),
+      from: start,
+      to: end,
+    });
+    const metrics = liveMetrics(series, { start, end });
+    const { evaluation } = this.#config;
+    const degradation = judgeDegradation(metrics, version.metrics, {
+      decayThreshold: evaluation.performanceDecayThreshold,
+      minTrades: evaluation.minTradesForValidation,
+      maxDrawdown: evaluation.maxDrawdownThreshold,
+    });
+    const source: MetricsSource = role === 'candidate' ? 'ab_test' : 'live';
+    const record = await recordPerformanceMetrics(this.#db, {
+      version: version.version,
+      source,
+      timestamp: end,
+      windowStart: start,
+      windowEnd: end,
+      tradeCount: metrics.tradeCount,
+      metrics: {
+        ...metrics,
+        verdict: degradation.verdict,
+        reasons: degradation.reasons,
+        checks: degradation.checks as unknown as JsonObject[],
+      } as unknown as JsonObject,
+    });
+    const needed = this.#options.consecutiveChecks ?? DEFAULT_CONSECUTIVE_CHECKS;
+    const recent = await recentPerformanceMetrics(this.#db, {
+      version: version.version,
+      source,
+      limit: needed,
+    });
+    const confirmed =
+      degradation.verdict === 'degraded' &&
+      recent.length === needed &&
+      recent.every((row) => row.metrics.verdict === 'degraded');
+    return {
+      version: version.version,
+      role,
+      source,
+      window: { start, end },
+      metrics,
+      degradation,
+      confirmed,
+      action: 'none',
+      record,
+    };
+  }
+
+  async #actOnDegradation(
+    check: PerformanceCheck,
+    test: AbTestRow | null,
+  ): Promise<PerformanceCheck['action']> {
+    const needed = this.#options.consecutiveChecks ?? DEFAULT_CONSECUTIVE_CHECKS;
+    const what =
+      check.role === 'candidate' ? `A/B candidate ${check.version}` : `production model ${check.version}`;
+    const why = `${what} degraded on ${needed} consecutive checks over ${check.metrics.tradeCount} live trades: ${check.degradation.reasons.join('; ')}`;
+    await this.#raise({
+      type: 'performance_degradation',
+      severity: 'high',
+      message: why,
+      version: check.version,
+      dedupeKey: `degradation:${check.version}`,
+      details: { metrics: check.metrics, checks: check.degradation.checks } as unknown as JsonObject,
+    });
+    if (!this.#config.deployment.rollbackOnDegradation) return 'alerted';
+    const reason = `automatic: ${why}`;
+    try {
+      if (check.role === 'candidate') {
+        await this.#deployments.abTests.rejectCandidate(test!.id, reason);
+        await this.#raise({
+          type: 'deployment',
+          severity: 'high',
+          message: `A/B test ${test!.id} ended: candidate ${check.version} retired after degrading on live traffic; ${test!.modelAVersion} stays in production`,
+          version: check.version,
+        });
+        return 'candidate_rejected';
+      }
+      // The test compares against the production model; it cannot outlive it.
+      if (test)
+        await this.#deployments.abTests.stopABTest(test.id, `production model ${check.version} degraded`);
+      const result = await this.#deployments.rollback({ reason, actor: 'monitoring' });
+      await this.#raise({
+        type: 'deployment',
+        severity: 'high',
+        message: `rolled back ${result.previous} to ${result.version}: ${why}`,
+        version: result.version,
+      });
+      return 'rolled_back';
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      await this.#raise({
+        type: 'deployment',
+        severity: 'critical',
+        message: `${what} is degraded and could not be rolled back: ${error.message}`,
+        version: check.version,
+        dedupeKey: `rollback-impossible:${check.version}`,
+      });
+      return 'rollback_impossible';
+    }
+  }
+
+  /**
+   * Feature drift of the production version's recent live observations against the reference
+   * stored with it, and change detection (Page–Hinkley, a fall of the mean) on its per-trade
+   * returns since deployment. Both results stored with their settings; drift is alerted.
+   */
+  async checkDrift(): Promise<DriftCheck | null> {
+    const production = await findProductionVersion(this.#db);
+    if (!production) return null;
+    const end = this.#now();
+    const lookbackStart = new Date(end.getTime() - this.#config.dataCollection.lookbackDays * 86_400_000);
+    const start =
+      production.deployedAt && production.deployedAt > lookbackStart ? production.deployedAt : lookbackStart;
+    const { sensitivity } = this.#config.monitoring.modelDriftDetection;
+    const minSamples = this.#options.driftMinSamples ?? DEFAULT_DRIFT_MIN_SAMPLES;
+
+    const reference = await loadDriftReference(this.#db, production.version);
+    let features: DriftReportRow;
+    if (!reference) {
+      features = await recordDriftReport(this.#db, {
+        version: production.version,
+        timestamp: end,
+        kind: 'features',
+        verdict: 'insufficient_data',
+        settings: { sensitivity, minSamples },
+        details: { reason: `model version ${production.version} has no reference sample stored` },
+        liveSamples: 0,
+        referenceSamples: 0,
+        windowStart: start,
+        windowEnd: end,
+      });
+    } else {
+      const live = await observationMatrix(this.#db, {
+        version: production.version,
+        since: start,
+        features: reference.featureNames.length,
+        limit: DRIFT_MAX_OBSERVATIONS,
+      });
+      const report = featureDrift(reference.data, live.data, reference.featureNames, {
+        sensitivity,
+        minSamples,
+      });
+      features = await recordDriftReport(this.#db, {
+        version: production.version,
+        timestamp: end,
+        kind: 'features',
+        verdict: report.verdict,
+        settings: report.settings as unknown as JsonObject,
+        details: {
+          drifted: report.features.filter((f) => f.drifted).map((f) => f.name),
+          // The features that moved most, by PSI, with the effect sizes beside the test.
+          top: report.features.slice(0, 5) as unknown as JsonObject[],
+        },
+        liveSamples: live.rows,
+        referenceSamples: reference.rows,
+        windowStart: start,
+        windowEnd: end,
+      });
+      if (report.verdict === 'drift') {
+        const drifted = report.features.filter((f) => f.drifted);
+        await this.#raise({
+          type: 'model_drift',
+          severity: 'medium',
+          message: `live features of ${production.version} drifted from its training data: ${drifted
+            .slice(0, 3)
+            .map((f) => `${f.name} (PSI ${f.psi.toFixed(3)}, KS D ${f.ks.statistic.toFixed(3)})`)
+            .join(', ')}`,
+          version: production.version,
+          dedupeKey: `drift:features:${production.version}`,
+          details: features.details,
+        });
+      }
+    }
+
+    const returns = await this.#checkReturns(production.version, start, end, minSamples, sensitivity);
+    return { version: production.version, features, returns };
+  }
+
+  async #checkReturns(
+    version: string,
+    start: Date,
+    end: Date,
+    minSamples: number,
+    sensitivity: number,
+  ): Promise<DriftReportRow> {
+    const series = await closedTradeReturns(this.#db, { modelVersion: version, from: start, to: end });
+    const settings = returnChangeSettings(sensitivity);
+    const base = {
+      version,
+      timestamp: end,
+      kind: 'returns' as const,
+      liveSamples: series.returns.length,
+      referenceSamples: null,
+      windowStart: start,
+      windowEnd: end,
+    };
+    if (series.returns.length < minSamples) {
+      return recordDriftReport(this.#db, {
+        ...base,
+        verdict: 'insufficient_data',
+        settings: { ...settings, minSamples },
+        details: { reason: `${series.returns.length} closed trades; at least ${minSamples} are needed` },
+      });
+    }
+    const scale = standardDeviation(series.returns);
+    const standardised = scale > 0 ? series.returns.map((r) => r / scale) : series.returns;
+    const result = pageHinkley(standardised, { ...settings, direction: 'decrease' });
+    const row = await recordDriftReport(this.#db, {
+      ...base,
+      verdict: result.changeAt === null ? 'stable' : 'drift',
+      settings: { ...settings, minSamples, standardisedBy: scale },
+      details: {
+        changeAt: result.changeAt,
+        changeTime:
+          result.changeAt === null ? null : new Date(series.exitTimes[result.changeAt]!).toISOString(),
+        statistic: result.statistic,
+      },
+    });
+    if (result.changeAt !== null) {
+      await this.#raise({
+        type: 'model_drift',
+        severity: 'high',
+        message: `the per-trade returns of ${version} fell: Page-Hinkley alarm at trade ${result.changeAt + 1} of ${series.returns.length} (${row.details.changeTime as string})`,
+        version,
+        dedupeKey: `drift:returns:${version}`,
+        details: row.details,
+      });
+    }
+    return row;
+  }
+
+  async #raise(alert: NewAlert): Promise<void> {
+    if (!this.#config.monitoring.alertsEnabled) return;
+    await this.alerter.raise({ ...alert, timestamp: alert.timestamp ?? this.#now() });
+  }
+
+  /** `{ status: healthy | degraded | critical, issues[] }` with one entry per check. */
+  getSystemHealth(): Promise<SystemHealth> {
+    return systemHealth(this.#db, this.#config, {
+      now: this.#now(),
+      ...(this.#options.probes ? { probes: this.#options.probes } : {}),
+    });
+  }
+
+  getActiveAlerts(): Promise<AlertRow[]> {
+    return this.alerter.active();
+  }
+
+  /** Live metrics history, oldest first. */
+  getMetricsHistory(
+    options: { version?: string; since?: Date; source?: MetricsSource; limit?: number } = {},
+  ): Promise<PerformanceMetricsRow[]> {
+    return listPerformanceMetrics(this.#db, options);
+  }
+
+  getDriftHistory(options: { version?: string; limit?: number } = {}): Promise<DriftReportRow[]> {
+    return listDriftReports(this.#db, options);
+  }
+
+  /** Waits for alert deliveries in flight (graceful shutdown). */
+  async close(): Promise<void> {
+    await this.alerter.close();
+  }
+}
+
+/**
+ * Page–Hinkley on per-trade returns standardised by their standard deviation, so δ and λ are in
+ * standard deviations: δ = 0.1, λ = 40 · (0.1 / sensitivity) (40 at the default 0.1). Measured on
+ * 1,500-trade streams (test/monitoring/drift.test.ts): a fall of half a standard deviation is
+ * caught within 200 trades, a stationary stream alarms in under 5 % of runs.
+ */
+export function returnChangeSettings(sensitivity: number): { delta: number; lambda: number } {
+  return { delta: 0.1, lambda: 40 * (0.1 / sensitivity) };
+}
+
+function standardDeviation(values: Float64Array): number {
+  let mean = 0;
+  for (let i = 0; i < values.length; i++) mean += (values[i]! - mean) / (i + 1);
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) squares += (values[i]! - mean) ** 2;
+  return values.length > 1 ? Math.sqrt(squares / (values.length - 1)) : 0;
+}
+
+function defaultAlerter(db: Database, config: RetrainingConfig, logger: Logger | undefined): Alerter {
+  const log = logger ?? new Logger({ context: { service: 'monitoring' } });
+  return new Alerter({
+    db,
+    dispatcher: new AlertDispatcher({ channels: [logChannel(log)], logger: log }),
+    logger: log,
+    enabled: config.monitoring.alertsEnabled,
+  });
+}

@@ -5,6 +5,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerDeploymentCommands } from './commands/deployment.js';
 import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerMonitoring } from './commands/monitoring.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { reportError } from './output.js';
@@ -29,6 +30,7 @@ export function buildProgram(version: string): Command {
   registerDemo(program);
   registerDeploymentCommands(program);
   registerAlerts(program);
+  registerMonitoring(program);
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) command.exitOverride();
   return program;
@@ -40,7 +42,8 @@ export async function runCli(argv: string[], version: string): Promise<number> {
   const json = argv.includes('--json');
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return EXIT_OK;
+    // A command that ran but reports a failure (e.g. `health` when degraded) sets process.exitCode.
+    return process.exitCode === 1 ? 1 : EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version "fail" with exit code 0; every other commander error is a usage error.

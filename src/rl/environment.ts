@@ -5,7 +5,8 @@
  *   observation = [features[t, 0..F−1], p_{t−1}]         what is known at the close of bar t
  *   action a    → p_t = positions[a], held from the close of t to the close of t + 1
  *   cost        = |p_t − p_{t−1}| · (commissionBps + slippageBps) / 1e4 + (p_t ≠ p_{t−1} ? fixedFee : 0)
- *   reward      = rewardScale · (p_t · returns[t] − cost)
+ *   net         = p_t · returns[t] − cost
+ *   reward      = rewardScale · (net − ½ · riskAversion · net²)
  *   t ← t + 1; done when episodeLength steps were taken or t + 1 is the series' last row (no return).
  * Every change of position pays, entering and leaving alike; a flip from −1 to +1 trades 2 units.
  * Episodes start flat and are truncated, not liquidated: the position held at the end is not charged
@@ -28,6 +29,7 @@ export interface EnvironmentConfig {
   costs: CostModel;
   seed: number | string;
   rewardScale: number;
+  riskAversion: number;
   randomStart: boolean;
 }
 
@@ -44,6 +46,7 @@ export const DEFAULT_ENVIRONMENT_CONFIG: Readonly<EnvironmentConfig> = Object.fr
   seed: 1,
   /** Rewards are net returns × rewardScale, so ~1e-3 per-bar returns are O(0.1–1) for the value network. */
   rewardScale: 100,
+  riskAversion: 0,
   /** true: start at a random row of a random series (weighted by tradable bars); false: sweep in order. */
   randomStart: true,
 });
@@ -70,7 +73,7 @@ export function createTradingEnvironment(
 ): TradingEnvironment {
   const c = resolveConfig(config);
   const featureCount = requireSeries(series);
-  const { numEnvs, episodeLength, rewardScale, randomStart } = c;
+  const { numEnvs, episodeLength, rewardScale, riskAversion, randomStart } = c;
   const observationSize = featureCount + 1;
   const actionCount = c.positions.length;
   const positionOf = Float64Array.from(c.positions);
@@ -139,7 +142,8 @@ export function createTradingEnvironment(
       const row = cursor[e]!;
       const target = positionOf[actions[e]!]!;
       const cost = tradeCost(Math.abs(target - held[e]!), costPerUnit, fixedFee);
-      rewards[e] = rewardScale * (target * returns[row]! - cost);
+      const net = target * returns[row]! - cost;
+      rewards[e] = rewardScale * (net - 0.5 * riskAversion * net * net);
       held[e] = target;
       cursor[e] = row + 1;
       elapsed[e] = elapsed[e]! + 1;

@@ -10,7 +10,7 @@ import { formatStatus, readStatus, type StatusReport } from './status.js';
 /** What `retrain start` does today; the API, dashboard, scheduler and workers join it as they are built. */
 const NOT_BUILT_YET = [
   'retraining jobs (the PPO/CPPO engine exists as a library, not yet as a job)',
-  'monitoring, health and alert delivery (drift statistics and `retrain alerts` exist)',
+  'monitoring on a schedule (`retrain monitor` runs a round now, `retrain health` reports)',
   'the scheduler and workers',
   'the HTTP API and dashboard',
 ];

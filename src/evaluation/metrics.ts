@@ -166,7 +166,7 @@ export function sortinoRatio(
   if (returns.length < 2) return null;
   const excess = shifted(returns, perPeriodRate(riskFreeRate, periodsPerYear));
   let squares = 0;
-  for (const x of excess) squares += Math.min(x, 0) ** 2;
+  for (let i = 0; i < excess.length; i++) squares += Math.min(excess[i]!, 0) ** 2;
   const downsideRisk = Math.sqrt(squares / excess.length) * Math.sqrt(periodsPerYear);
   if (downsideRisk === 0) return null;
   return finiteOrNull((mean(excess) * periodsPerYear) / downsideRisk);
@@ -262,7 +262,10 @@ function isNegligible(std: number, values: ArrayLike<number>): boolean {
 }
 
 function shifted(values: ArrayLike<number>, by: number): Float64Array {
-  return Float64Array.from(values, (v) => v - by);
+  // A plain loop: Float64Array.from with a map function is ~20x slower on a million values.
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]! - by;
+  return out;
 }
 
 function countWhere(values: ArrayLike<number>, predicate: (value: number) => boolean): number {

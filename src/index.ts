@@ -1,8 +1,8 @@
 /**
- * ai-trading-retraining: the public API. What exists so far is the foundation (configuration,
- * logging, database, schema, repositories); the services of the product README
- * (RetrainingService, DataCollector, ModelTrainer, DeploymentManager, MonitoringService,
- * quickStartRetraining, RetrainingFactory) are added here as they are built.
+ * ai-trading-retraining: the public API. Built so far: configuration, logging, database, schema,
+ * repositories, market data, the RL engine, registry, deployment and monitoring. The remaining
+ * services of the product README (RetrainingService, ModelTrainer, quickStartRetraining,
+ * RetrainingFactory) are added here as they are built.
  */
 export * from './config/index.js';
 export {
@@ -88,3 +88,50 @@ export {
 export { TradingPolicy, type InferenceMode } from './rl/policy.js';
 export { packModel, unpackModel, ARTIFACT_CONTENT_TYPE, type ModelArtifact } from './rl/artifact.js';
 export * from './errors.js';
+export {
+  registerVersion,
+  loadVersion,
+  compareVersionRows,
+  DRIFT_REFERENCE_ROWS,
+} from './registry/registry.js';
+export {
+  DeploymentManager,
+  type DeployOptions,
+  type DeploymentResult,
+} from './deployment/deployment-manager.js';
+export { AbTestManager, type AbTestResults } from './deployment/ab-test-manager.js';
+export { compareArms, type AbDecision, type AbRecommendation } from './deployment/ab-statistics.js';
+export { evaluateGates, type GateDecision, type GateVerdict } from './deployment/gates.js';
+export {
+  MonitoringService,
+  returnChangeSettings,
+  type MonitoringOptions,
+  type MonitoringReport,
+  type PerformanceCheck,
+  type DriftCheck,
+} from './monitoring/monitoring-service.js';
+export {
+  systemHealth,
+  type SystemHealth,
+  type HealthCheck,
+  type HealthStatus,
+  type HealthProbes,
+} from './monitoring/health.js';
+export {
+  liveMetrics,
+  judgeDegradation,
+  type LiveMetrics,
+  type DegradationReport,
+  type DegradationSettings,
+} from './monitoring/performance.js';
+export {
+  psi,
+  ksTest,
+  wasserstein1,
+  pageHinkley,
+  featureDrift,
+  driftThresholds,
+  type FeatureDriftReport,
+} from './monitoring/drift.js';
+export * from './monitoring/alerts/index.js';
+export { Predictor, type Prediction, type PredictorOptions } from './deployment/predictor.js';

@@ -218,3 +218,14 @@ export async function listIntervals(
   );
   return result.rows;
 }
+
+/** Every stored symbol with the finest interval it has bars in, and its newest bar time. */
+export async function listStoredSymbols(
+  db: Queryable,
+): Promise<{ symbol: string; interval: string; newest: Date; bars: number }[]> {
+  const result = await db.query<{ symbol: string; interval: string; newest: Date; bars: number }>(
+    `SELECT symbol, interval, max(ts) AS newest, count(*)::int AS bars FROM market_bars
+     GROUP BY symbol, interval ORDER BY symbol, interval`,
+  );
+  return result.rows;
+}

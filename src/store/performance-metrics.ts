@@ -73,3 +73,11 @@ export async function recentPerformanceMetrics(
   );
   return result.rows;
 }
+
+/** When the last live check of any version was recorded, or null. */
+export async function latestPerformanceCheckTime(db: Queryable): Promise<Date | null> {
+  const result = await db.query<{ at: Date | null }>(
+    `SELECT max(timestamp) AS at FROM model_performance_metrics WHERE source IN ('live', 'ab_test')`,
+  );
+  return result.rows[0]?.at ?? null;
+}

@@ -155,3 +155,25 @@ export async function lastFinishedJobs(
   };
   return { last: pick('last'), lastSuccess: pick('success') };
 }
+
+/**
+ * Takes over a job left `running` by a process that died (its queue job expired and came back):
+ * the attempt is counted, the worker replaced and the take-over logged. Returns null when the job
+ * is no longer running (another process finished or took it).
+ */
+export async function resumeJob(
+  db: Queryable,
+  id: string,
+  worker: string,
+  note: string,
+): Promise<RetrainingJobRow | null> {
+  const result = await db.query<RetrainingJobRow>(
+    `UPDATE retraining_jobs SET worker = $2, attempt = attempt + 1, stage = NULL, progress = 0, started_at = NOW(),
+       heartbeat_at = NOW(), updated_at = NOW(),
+       logs = logs || jsonb_build_array(jsonb_build_object('time', NOW(), 'level', 'warn', 'message', $3::text))
+     WHERE id = $1 AND status = 'running' RETURNING ${COLUMNS}`,
+    [id, worker, note],
+  );
+  return result.rows[0] ?? null;
+}
+

@@ -187,3 +187,11 @@ export async function latestVersion(db: Queryable): Promise<string | null> {
   );
   return result.rows[0]?.version ?? null;
 }
+
+/** Versions still `training` outside a running job are half-made (their run died): mark them failed. */
+export async function failOrphanedVersions(db: Queryable): Promise<string[]> {
+  const result = await db.query<{ version: string }>(
+    `UPDATE ml_model_versions SET status = 'failed', updated_at = NOW() WHERE status = 'training' RETURNING version`,
+  );
+  return result.rows.map((row) => row.version);
+}

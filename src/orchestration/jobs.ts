@@ -1,0 +1,126 @@
+/**
+ * Jobs on pg-boss 10 in the system's own PostgreSQL (embedded through the PGlite adapter, or a
+ * server): the retraining queue, the monitoring tick and the cron schedule. pg-boss fires a cron
+ * tick once however many processes keep the schedule (it sends with a singleton key per tick),
+ * expires a job whose process died and retries it with backoff.
+ */
+import parser from 'cron-parser';
+import PgBoss from 'pg-boss';
+import type { RetrainingConfig } from '../config/schema.js';
+import { bossConnectionOptions } from '../db/boss-adapter.js';
+import type { Database } from '../db/types.js';
+import type { Logger } from '../logging/logger.js';
+import type { JobTrigger } from '../store/retraining-jobs.js';
+
+export const RETRAINING_QUEUE = 'retraining';
+export const MONITORING_QUEUE = 'monitoring';
+/** How often the monitoring tick runs; each tick checks only when `checkIntervalHours` has passed. */
+export const MONITORING_TICK_CRON = '*/5 * * * *';
+
+export interface RetrainingJobData {
+  /** The retraining_jobs row created by whoever asked; absent for a cron tick. */
+  jobId?: string;
+  trigger: JobTrigger;
+}
+
+export interface JobQueueOptions {
+  /** The server's connection string (pg-boss opens its own pool); not needed embedded. */
+  url?: string;
+  /** pg-boss's schema; default `pgboss` (tests use one per test schema). */
+  schema?: string;
+  logger: Logger;
+  /** Keep cron schedules firing in this process (the scheduler role). Default true. */
+  schedule?: boolean;
+  /** Run pg-boss maintenance (expiry, retention) in this process. Default true. */
+  supervise?: boolean;
+  /** A retraining job not finished after this long is expired and retried. Default 45 min. */
+  expireInSeconds?: number;
+  retryLimit?: number;
+  /** Seconds between polls for work; pg-boss's default is 2. */
+  pollingIntervalSeconds?: number;
+  /** Seconds between maintenance runs (expiry); pg-boss's default is 120. */
+  maintenanceIntervalSeconds?: number;
+}
+
+export class JobQueue {
+  private constructor(
+    readonly boss: PgBoss,
+    private readonly options: JobQueueOptions,
+  ) {}
+
+  static async start(db: Database, options: JobQueueOptions): Promise<JobQueue> {
+    const boss = new PgBoss({
+      ...bossConnectionOptions(db, options.url),
+      schema: options.schema ?? 'pgboss',
+      schedule: options.schedule ?? true,
+      supervise: options.supervise ?? true,
+      ...(options.maintenanceIntervalSeconds
+        ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }
+        : {}),
+    } as PgBoss.ConstructorOptions);
+    boss.on('error', (error) => options.logger.error('job queue error', error));
+    await boss.start();
+    const expireInSeconds = options.expireInSeconds ?? 45 * 60;
+    const retry = { retryLimit: options.retryLimit ?? 2, retryDelay: 30, retryBackoff: true };
+    await ensureQueue(boss, { name: RETRAINING_QUEUE, policy: 'standard', expireInSeconds, ...retry });
+    await ensureQueue(boss, { name: MONITORING_QUEUE, policy: 'standard', expireInSeconds: 15 * 60, retryLimit: 0 });
+    return new JobQueue(boss, options);
+  }
+
+  /** Queues a retraining for the workers; returns pg-boss's job id. */
+  async enqueueRetraining(data: RetrainingJobData): Promise<string> {
+    const id = await this.boss.send(RETRAINING_QUEUE, data);
+    if (!id) throw new Error('the job queue refused the retraining job');
+    return id;
+  }
+
+  /** Keeps (or removes, when disabled) the retraining cron schedule and the monitoring tick. */
+  async applySchedule(config: RetrainingConfig): Promise<void> {
+    const { schedule } = config;
+    if (schedule.enabled) {
+      await this.boss.schedule(RETRAINING_QUEUE, schedule.cronExpression, { trigger: 'schedule' }, { tz: schedule.timezone });
+    } else {
+      await this.boss.unschedule(RETRAINING_QUEUE);
+    }
+    await this.boss.schedule(MONITORING_QUEUE, MONITORING_TICK_CRON, {}, { tz: 'UTC' });
+  }
+
+  /** Takes retraining jobs one at a time in this process until stopped. */
+  async workRetraining(handler: (data: RetrainingJobData, id: string) => Promise<void>): Promise<void> {
+    await this.boss.work<RetrainingJobData>(
+      RETRAINING_QUEUE,
+      { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 },
+      async ([job]) => {
+        if (job) await handler(job.data, job.id);
+      },
+    );
+  }
+
+  async workMonitoring(handler: () => Promise<void>): Promise<void> {
+    await this.boss.work(MONITORING_QUEUE, { batchSize: 1, pollingIntervalSeconds: 10 }, async () => handler());
+  }
+
+  /** Stops taking jobs, waits for the running ones (up to `timeoutMs`), and closes pg-boss's connections. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, close: true, timeout: timeoutMs });
+  }
+}
+
+async function ensureQueue(boss: PgBoss, queue: PgBoss.Queue): Promise<void> {
+  const existing = await boss.getQueue(queue.name);
+  if (existing) await boss.updateQueue(queue.name, queue);
+  else await boss.createQueue(queue.name, queue);
+}
+
+/**
+ * The next `count` instants of a cron expression in its time zone after `from`, by cron-parser,
+ * the library pg-boss fires schedules with.
+ */
+export function nextRuns(
+  schedule: Pick<RetrainingConfig['schedule'], 'cronExpression' | 'timezone'>,
+  from: Date,
+  count: number,
+): Date[] {
+  const interval = parser.parseExpression(schedule.cronExpression, { tz: schedule.timezone, currentDate: from });
+  return Array.from({ length: count }, () => interval.next().toDate());
+}

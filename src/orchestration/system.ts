@@ -1,0 +1,264 @@
+/**
+ * The whole system in one process: database, job queue (pg-boss) with the cron schedule and the
+ * monitoring tick, the retraining worker, deployment and monitoring. `quickStartRetraining` and
+ * `RetrainingFactory` are the product README's ways in.
+ */
+import { DEFAULT_RETRAINING_CONFIG } from '../config/defaults.js';
+import { mergeConfig } from '../config/merge.js';
+import type { RetrainingConfig, RetrainingConfigInput } from '../config/schema.js';
+import { validateConfig } from '../config/validate.js';
+import { openDatabase, resolveDatabaseOptions } from '../db/connect.js';
+import { migrate } from '../db/migrate.js';
+import type { Database } from '../db/types.js';
+import type { AbTestManager } from '../deployment/ab-test-manager.js';
+import { DeploymentManager } from '../deployment/deployment-manager.js';
+import { Logger } from '../logging/logger.js';
+import { DataCollector } from '../market/data-collector.js';
+import { Alerter } from '../monitoring/alerts/alerter.js';
+import { AlertDispatcher } from '../monitoring/alerts/dispatcher.js';
+import { channelsFromEnvironment } from '../monitoring/alerts/environment.js';
+import type { HealthProbes, SystemHealth } from '../monitoring/health.js';
+import { MonitoringService } from '../monitoring/monitoring-service.js';
+import type { ModelType, ModelVersionRow } from '../store/versions.js';
+import { findProductionVersion } from '../store/versions.js';
+import type { RetrainingJobRow } from '../store/retraining-jobs.js';
+import { ModelTrainer } from '../training/model-trainer.js';
+import { JobQueue } from './jobs.js';
+import type { Tuner } from './pipeline.js';
+import { RetrainingService } from './retraining-service.js';
+
+export interface RetrainingSystemOptions {
+  /** Use this database (the caller closes it); otherwise one is opened from `databaseUrl`/`dataDir`/the environment. */
+  db?: Database;
+  databaseUrl?: string;
+  dataDir?: string;
+  /** Server only: the schema for the system's tables. */
+  schema?: string;
+  /** pg-boss's schema; default `pgboss`. */
+  bossSchema?: string;
+  logger?: Logger;
+  /** Where alert channel settings are read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Run the job queue (schedule, monitoring tick, workers). Default true; false gives a library-only system. */
+  jobs?: boolean;
+  /** Take retraining jobs in this process. Default true. */
+  worker?: boolean;
+  /** Keep the cron schedule firing from this process. Default true. */
+  scheduler?: boolean;
+  modelType?: ModelType;
+  tuner?: Tuner;
+  now?: () => Date;
+  /** pg-boss tuning (tests shorten these). */
+  queue?: { expireInSeconds?: number; pollingIntervalSeconds?: number; maintenanceIntervalSeconds?: number; retryLimit?: number };
+}
+
+export interface RetrainingServices {
+  retrainingService: RetrainingService;
+  deploymentManager: DeploymentManager;
+  abTestManager: AbTestManager;
+  monitoringService: MonitoringService;
+  dataCollector: DataCollector;
+  modelTrainer: ModelTrainer;
+  alerter: Alerter;
+}
+
+export interface SystemStatus {
+  running: boolean;
+  currentJob: RetrainingJobRow | null;
+  productionVersion: Pick<ModelVersionRow, 'version' | 'modelType' | 'deployedAt' | 'metrics'> | null;
+  nextRuns: Date[];
+  health: SystemHealth;
+  database: { kind: string; location: string };
+}
+
+export class RetrainingSystem {
+  readonly services: RetrainingServices;
+  #queue: JobQueue | null = null;
+  #running = false;
+
+  private constructor(
+    readonly db: Database,
+    readonly config: RetrainingConfig,
+    readonly logger: Logger,
+    private readonly ownsDatabase: boolean,
+    private readonly options: RetrainingSystemOptions,
+  ) {
+    const env = options.env ?? process.env;
+    const alerter = new Alerter({
+      db,
+      dispatcher: new AlertDispatcher({ channels: channelsFromEnvironment(env, logger), logger }),
+      logger,
+      enabled: config.monitoring.alertsEnabled,
+    });
+    const now = options.now;
+    const deploymentManager = new DeploymentManager(db, config.deployment, {
+      logger,
+      evaluation: config.evaluation,
+      ...(now ? { now } : {}),
+    });
+    const probes: HealthProbes = {
+      scheduler: async () => {
+        const nextRunAt = this.services.retrainingService.nextRuns(1)[0] ?? null;
+        if (!this.#queue) return { alive: false, nextRunAt, detail: 'the job queue is not running in this process' };
+        return { alive: true, nextRunAt };
+      },
+    };
+    const monitoringService = new MonitoringService(db, config, deploymentManager, {
+      logger,
+      alerter,
+      probes,
+      ...(now ? { now } : {}),
+    });
+    const modelTrainer = new ModelTrainer();
+    this.services = {
+      deploymentManager,
+      abTestManager: deploymentManager.abTests,
+      monitoringService,
+      alerter,
+      modelTrainer,
+      dataCollector: new DataCollector(db, config.dataCollection, { logger }),
+      retrainingService: new RetrainingService({
+        db,
+        config,
+        logger,
+        deployments: deploymentManager,
+        monitoring: monitoringService,
+        trainer: modelTrainer,
+        ...(options.tuner ? { tuner: options.tuner } : {}),
+        ...(options.modelType ? { modelType: options.modelType } : {}),
+        ...(now ? { now } : {}),
+      }),
+    };
+  }
+
+  /** The product README reaches the services as `system._services`. */
+  get _services(): RetrainingServices {
+    return this.services;
+  }
+
+  get isRunning(): boolean {
+    return this.#running;
+  }
+
+  /** Opens (and migrates) the database and builds the services; nothing runs until `start()`. */
+  static async create(
+    config: RetrainingConfigInput = {},
+    options: RetrainingSystemOptions = {},
+  ): Promise<RetrainingSystem> {
+    const resolved = validateConfig(mergeConfig(DEFAULT_RETRAINING_CONFIG, config));
+    const logger = options.logger ?? new Logger({ context: { service: 'retraining' } });
+    const db =
+      options.db ??
+      (await openDatabase({
+        ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
+        ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+        ...(options.schema ? { schema: options.schema } : {}),
+      }));
+    try {
+      await migrate(db);
+    } catch (error) {
+      if (!options.db) await db.close();
+      throw error;
+    }
+    return new RetrainingSystem(db, resolved, logger, !options.db, options);
+  }
+
+  /**
+   * Starts the job queue: the cron schedule (`schedule.enabled`), the monitoring tick, and this
+   * process as a worker; with `runOnStartup`, queues a retraining now.
+   */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    const o = this.options;
+    const service = this.services.retrainingService;
+    if (o.jobs !== false) {
+      const url = o.databaseUrl ?? resolveDatabaseOptions({}).url;
+      this.#queue = await JobQueue.start(this.db, {
+        ...(url ? { url } : {}),
+        ...(o.bossSchema ? { schema: o.bossSchema } : {}),
+        logger: this.logger,
+        schedule: o.scheduler ?? true,
+        ...(o.queue ?? {}),
+      });
+      service.useQueue(this.#queue);
+      await this.#queue.applySchedule(this.config);
+      if (o.worker !== false) {
+        await this.#queue.workRetraining(async (data) => {
+          await service.processQueueJob(data);
+        });
+        await this.#queue.workMonitoring(async () => {
+          await service.monitoringTick();
+        });
+      }
+    }
+    this.#running = true;
+    this.logger.info('retraining system started', {
+      database: this.db.location,
+      schedule: this.config.schedule.enabled ? `${this.config.schedule.cronExpression} (${this.config.schedule.timezone})` : 'off',
+      nextRun: service.nextRuns(1)[0]?.toISOString() ?? null,
+    });
+    if (this.config.schedule.runOnStartup) await service.startRetraining({ trigger: 'startup' });
+  }
+
+  async getStatus(): Promise<SystemStatus> {
+    const production = await findProductionVersion(this.db);
+    return {
+      running: this.#running,
+      currentJob: await this.services.retrainingService.getCurrentJob(),
+      productionVersion: production
+        ? {
+            version: production.version,
+            modelType: production.modelType,
+            deployedAt: production.deployedAt,
+            metrics: production.metrics,
+          }
+        : null,
+      nextRuns: this.services.retrainingService.nextRuns(3),
+      health: await this.services.monitoringService.getSystemHealth(),
+      database: { kind: this.db.kind, location: this.db.location },
+    };
+  }
+
+  /** Graceful: stop taking jobs, let the running retraining finish (or cancel it after `graceMs`), deliver alerts, close. */
+  async stop(graceMs = 30_000): Promise<void> {
+    await this.services.retrainingService.shutdown(graceMs);
+    if (this.#queue) {
+      await this.#queue.stop(graceMs);
+      this.#queue = null;
+    }
+    await this.services.monitoringService.close();
+    this.#running = false;
+    if (this.ownsDatabase) await this.db.close();
+  }
+}
+
+/** The product README's factory; one instance per process. */
+export class RetrainingFactory {
+  static #instance: RetrainingFactory | undefined;
+
+  static getInstance(): RetrainingFactory {
+    RetrainingFactory.#instance ??= new RetrainingFactory();
+    return RetrainingFactory.#instance;
+  }
+
+  /** A system built and started (job queue, schedule, worker). */
+  async createSystem(config: RetrainingConfigInput = {}, options: RetrainingSystemOptions = {}): Promise<RetrainingSystem> {
+    const system = await RetrainingSystem.create(config, options);
+    try {
+      await system.start();
+    } catch (error) {
+      await system.stop(0).catch(() => undefined);
+      throw error;
+    }
+    return system;
+  }
+}
+
+/** The product README's one-call start: `{ system, stop, getStatus }`. */
+export async function quickStartRetraining(
+  config: RetrainingConfigInput = {},
+  options: RetrainingSystemOptions = {},
+): Promise<{ system: RetrainingSystem; stop: () => Promise<void>; getStatus: () => Promise<SystemStatus> }> {
+  const system = await RetrainingFactory.getInstance().createSystem(config, options);
+  return { system, stop: () => system.stop(), getStatus: () => system.getStatus() };
+}

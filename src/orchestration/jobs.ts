@@ -63,7 +63,12 @@ export class JobQueue {
     const expireInSeconds = options.expireInSeconds ?? 45 * 60;
     const retry = { retryLimit: options.retryLimit ?? 2, retryDelay: 30, retryBackoff: true };
     await ensureQueue(boss, { name: RETRAINING_QUEUE, policy: 'standard', expireInSeconds, ...retry });
-    await ensureQueue(boss, { name: MONITORING_QUEUE, policy: 'standard', expireInSeconds: 15 * 60, retryLimit: 0 });
+    await ensureQueue(boss, {
+      name: MONITORING_QUEUE,
+      policy: 'standard',
+      expireInSeconds: 15 * 60,
+      retryLimit: 0,
+    });
     return new JobQueue(boss, options);
   }
 
@@ -78,7 +83,12 @@ export class JobQueue {
   async applySchedule(config: RetrainingConfig): Promise<void> {
     const { schedule } = config;
     if (schedule.enabled) {
-      await this.boss.schedule(RETRAINING_QUEUE, schedule.cronExpression, { trigger: 'schedule' }, { tz: schedule.timezone });
+      await this.boss.schedule(
+        RETRAINING_QUEUE,
+        schedule.cronExpression,
+        { trigger: 'schedule' },
+        { tz: schedule.timezone },
+      );
     } else {
       await this.boss.unschedule(RETRAINING_QUEUE);
     }
@@ -97,7 +107,9 @@ export class JobQueue {
   }
 
   async workMonitoring(handler: () => Promise<void>): Promise<void> {
-    await this.boss.work(MONITORING_QUEUE, { batchSize: 1, pollingIntervalSeconds: 10 }, async () => handler());
+    await this.boss.work(MONITORING_QUEUE, { batchSize: 1, pollingIntervalSeconds: 10 }, async () =>
+      handler(),
+    );
   }
 
   /** Stops taking jobs, waits for the running ones (up to `timeoutMs`), and closes pg-boss's connections. */
@@ -121,6 +133,9 @@ export function nextRuns(
   from: Date,
   count: number,
 ): Date[] {
-  const interval = parser.parseExpression(schedule.cronExpression, { tz: schedule.timezone, currentDate: from });
+  const interval = parser.parseExpression(schedule.cronExpression, {
+    tz: schedule.timezone,
+    currentDate: from,
+  });
   return Array.from({ length: count }, () => interval.next().toDate());
 }

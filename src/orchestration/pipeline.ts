@@ -195,7 +195,8 @@ export async function runPipeline(
     await report(0, `collecting trades and bars from ${start.toISOString()} to ${end.toISOString()}`);
     const stored = await listStoredSymbols(db);
     const finest = finestIntervals(stored);
-    if (finest.size === 0) throw new StopRun('skipped', 'no market bars are stored; import bars or run `retrain demo`');
+    if (finest.size === 0)
+      throw new StopRun('skipped', 'no market bars are stored; import bars or run `retrain demo`');
     const intervals = new Set([...finest.values()].map((s) => s.interval));
     if (intervals.size > 1) {
       throw new StopRun(
@@ -222,8 +223,11 @@ export async function runPipeline(
 
     // validate
     await enter('validate', 'validating data quality');
-    const reports: Record<string, QualityReport> = { trades: await collector.validateDataQuality(data.trades) };
-    for (const [symbol, bars] of data.bars) reports[`bars ${symbol}`] = await collector.validateBarQuality(bars);
+    const reports: Record<string, QualityReport> = {
+      trades: await collector.validateDataQuality(data.trades),
+    };
+    for (const [symbol, bars] of data.bars)
+      reports[`bars ${symbol}`] = await collector.validateBarQuality(bars);
     const worst = Object.entries(reports).sort(([, a], [, b]) => a.score - b.score)[0]!;
     await report(1, `data quality ${worst[1].score.toFixed(3)} (lowest: ${worst[0]})`, {
       scores: Object.fromEntries(Object.entries(reports).map(([k, r]) => [k, r.score])),
@@ -252,7 +256,10 @@ export async function runPipeline(
     // split
     await enter('split', 'splitting chronologically');
     const heldOut = splitHeldOut(bars, config.training.validationSplit);
-    await report(1, `held out the last ${Math.round(config.training.validationSplit * 100)} % of bars for evaluation`);
+    await report(
+      1,
+      `held out the last ${Math.round(config.training.validationSplit * 100)} % of bars for evaluation`,
+    );
 
     // tune
     const production = await findProductionVersion(db);
@@ -275,7 +282,10 @@ export async function runPipeline(
     }
 
     // train
-    await enter('train', `training ${modelType.toUpperCase()}${production ? ` from ${production.version}` : ''}`);
+    await enter(
+      'train',
+      `training ${modelType.toUpperCase()}${production ? ` from ${production.version}` : ''}`,
+    );
     let warm: ModelArtifact | null = null;
     if (production) {
       try {
@@ -325,7 +335,10 @@ export async function runPipeline(
     }
     result.candidate = candidate.summary.metrics;
     result.production = productionEvaluation?.summary.metrics ?? null;
-    await report(1, `candidate Sharpe ${fmt(candidate.summary.metrics.sharpeRatio)}, production ${fmt(result.production?.sharpeRatio ?? null)}`);
+    await report(
+      1,
+      `candidate Sharpe ${fmt(candidate.summary.metrics.sharpeRatio)}, production ${fmt(result.production?.sharpeRatio ?? null)}`,
+    );
 
     // register
     await enter('register', 'registering the version');
@@ -337,7 +350,10 @@ export async function runPipeline(
         ...(candidate.summary.metrics as unknown as JsonObject),
         backtest: candidate.summary as unknown as JsonObject,
         production: productionEvaluation
-          ? ({ version: production!.version, ...productionEvaluation.summary.metrics } as unknown as JsonObject)
+          ? ({
+              version: production!.version,
+              ...productionEvaluation.summary.metrics,
+            } as unknown as JsonObject)
           : null,
         training: {
           bestIteration: trained.bestIteration,
@@ -352,7 +368,12 @@ export async function runPipeline(
       config: model.config as unknown as JsonObject,
       hyperparameters: hyperparameters as JsonObject,
       parentVersion: production?.version ?? null,
-      artifact: { weights: model.weights, normaliser: model.normaliser, config: model.config, metadata: { jobId } },
+      artifact: {
+        weights: model.weights,
+        normaliser: model.normaliser,
+        config: model.config,
+        metadata: { jobId },
+      },
       dataWindow: { start, end },
       dataHash: dataHash(bars, data.trades.length),
       seed,
@@ -366,9 +387,16 @@ export async function runPipeline(
 
     // gate
     await enter('gate', 'judging the candidate against the thresholds and production');
-    const decision = evaluateGates(candidate.summary, productionEvaluation?.summary ?? null, config.evaluation);
+    const decision = evaluateGates(
+      candidate.summary,
+      productionEvaluation?.summary ?? null,
+      config.evaluation,
+    );
     result.gates = decision;
-    await report(1, `gates: ${decision.verdict}${decision.reasons.length ? ` (${decision.reasons.join('; ')})` : ''}`);
+    await report(
+      1,
+      `gates: ${decision.verdict}${decision.reasons.length ? ` (${decision.reasons.join('; ')})` : ''}`,
+    );
 
     // deploy
     await enter('deploy', 'acting on the verdict');
@@ -403,7 +431,8 @@ export async function runPipeline(
     if (error instanceof StopRun) {
       result.status = error.status;
       result.reason = error.message;
-      if (error.alert) await raise(deps, { ...error.alert, message: `retraining ${error.status}: ${error.message}` });
+      if (error.alert)
+        await raise(deps, { ...error.alert, message: `retraining ${error.status}: ${error.message}` });
     } else if (error instanceof CancelledError) {
       result.status = 'cancelled';
       result.reason = error.message;
@@ -411,7 +440,11 @@ export async function runPipeline(
       result.status = 'failed';
       result.reason = `${stage} failed: ${(error as Error).message}`;
       log.error('retraining failed', error as Error);
-      await raise(deps, { type: 'training_failure', severity: 'high', message: `retraining ${result.reason}` });
+      await raise(deps, {
+        type: 'training_failure',
+        severity: 'high',
+        message: `retraining ${result.reason}`,
+      });
     }
     if (registered) await markFailed(deps, registered, result.reason);
   }
@@ -439,7 +472,11 @@ async function markFailed(deps: PipelineDependencies, version: string, reason: s
     const row = await getVersion(deps.db, version);
     if (row.status === 'training') await setVersionStatus(deps.db, version, 'failed');
   } catch (error) {
-    deps.logger.error('could not mark the half-made version failed', { version, reason, error: (error as Error).message });
+    deps.logger.error('could not mark the half-made version failed', {
+      version,
+      reason,
+      error: (error as Error).message,
+    });
   }
 }
 
@@ -463,7 +500,8 @@ function finestIntervals(
   const out = new Map<string, { interval: string; newest: Date }>();
   for (const row of stored) {
     const current = out.get(row.symbol);
-    if (!current || parseInterval(row.interval).ms < parseInterval(current.interval).ms) out.set(row.symbol, row);
+    if (!current || parseInterval(row.interval).ms < parseInterval(current.interval).ms)
+      out.set(row.symbol, row);
   }
   return out;
 }
@@ -482,10 +520,13 @@ function staleSymbols(bars: Map<string, MarketBar[]>, interval: string, now: Dat
       continue;
     }
     let longest = 2 * step;
-    for (let i = 1; i < list.length; i++) longest = Math.max(longest, list[i]!.ts.getTime() - list[i - 1]!.ts.getTime());
+    for (let i = 1; i < list.length; i++)
+      longest = Math.max(longest, list[i]!.ts.getTime() - list[i - 1]!.ts.getTime());
     const age = now.getTime() - newest.ts.getTime();
     if (age > longest + step) {
-      stale.push(`${symbol}'s newest ${interval} bar is from ${newest.ts.toISOString()}, ${(age / 3_600_000).toFixed(1)} h ago`);
+      stale.push(
+        `${symbol}'s newest ${interval} bar is from ${newest.ts.toISOString()}, ${(age / 3_600_000).toFixed(1)} h ago`,
+      );
     }
   }
   return stale;

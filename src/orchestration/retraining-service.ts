@@ -71,7 +71,10 @@ export class RetrainingService {
     this.#refuseWhenStopping();
     const { db } = this.#options;
     const running = await findRunningJob(db);
-    if (running) throw new ConflictError(`retraining job ${running.id} is already running (${running.stage ?? 'starting'})`);
+    if (running)
+      throw new ConflictError(
+        `retraining job ${running.id} is already running (${running.stage ?? 'starting'})`,
+      );
     const job = await createJob(db, { trigger: options.trigger ?? 'manual', config: this.#jobConfig() });
     if (this.#options.queue) {
       await this.#options.queue.enqueueRetraining({ jobId: job.id, trigger: job.trigger });
@@ -109,7 +112,12 @@ export class RetrainingService {
     }
     if (row.status === 'running') {
       // Only a process that died leaves its job running while pg-boss hands it out again.
-      const resumed = await resumeJob(db, id, this.worker, `taken over by ${this.worker}: ${row.worker ?? 'its worker'} stopped without finishing`);
+      const resumed = await resumeJob(
+        db,
+        id,
+        this.worker,
+        `taken over by ${this.worker}: ${row.worker ?? 'its worker'} stopped without finishing`,
+      );
       if (!resumed) return null;
       const failed = await failOrphanedVersions(db);
       if (failed.length > 0) logger.warn('marked half-made versions failed', { versions: failed });
@@ -164,7 +172,9 @@ export class RetrainingService {
     const { db, config, monitoring } = this.#options;
     const last = await latestPerformanceCheckTime(db);
     const now = this.#options.now?.() ?? new Date();
-    const due = !last || now.getTime() - last.getTime() >= config.monitoring.modelDriftDetection.checkIntervalHours * 3_600_000;
+    const due =
+      !last ||
+      now.getTime() - last.getTime() >= config.monitoring.modelDriftDetection.checkIntervalHours * 3_600_000;
     if (due) await monitoring.runChecks();
     return due;
   }
@@ -194,8 +204,13 @@ export class RetrainingService {
 
   /** Rolls production back to the last good version (or `version`); the reason is required and kept. */
   rollbackModel(reason: string, version?: string): Promise<DeploymentResult> {
-    if (typeof reason !== 'string' || !reason.trim()) throw new ValidationError('a rollback needs a reason', 'reason');
-    return this.#options.deployments.rollback({ reason, ...(version ? { toVersion: version } : {}), actor: 'api' });
+    if (typeof reason !== 'string' || !reason.trim())
+      throw new ValidationError('a rollback needs a reason', 'reason');
+    return this.#options.deployments.rollback({
+      reason,
+      ...(version ? { toVersion: version } : {}),
+      actor: 'api',
+    });
   }
 
   checkSystemHealth(): Promise<SystemHealth> {

@@ -49,7 +49,12 @@ export interface RetrainingSystemOptions {
   tuner?: Tuner;
   now?: () => Date;
   /** pg-boss tuning (tests shorten these). */
-  queue?: { expireInSeconds?: number; pollingIntervalSeconds?: number; maintenanceIntervalSeconds?: number; retryLimit?: number };
+  queue?: {
+    expireInSeconds?: number;
+    pollingIntervalSeconds?: number;
+    maintenanceIntervalSeconds?: number;
+    retryLimit?: number;
+  };
 }
 
 export interface RetrainingServices {
@@ -99,7 +104,8 @@ export class RetrainingSystem {
     const probes: HealthProbes = {
       scheduler: async () => {
         const nextRunAt = this.services.retrainingService.nextRuns(1)[0] ?? null;
-        if (!this.#queue) return { alive: false, nextRunAt, detail: 'the job queue is not running in this process' };
+        if (!this.#queue)
+          return { alive: false, nextRunAt, detail: 'the job queue is not running in this process' };
         return { alive: true, nextRunAt };
       },
     };
@@ -194,7 +200,9 @@ export class RetrainingSystem {
     this.#running = true;
     this.logger.info('retraining system started', {
       database: this.db.location,
-      schedule: this.config.schedule.enabled ? `${this.config.schedule.cronExpression} (${this.config.schedule.timezone})` : 'off',
+      schedule: this.config.schedule.enabled
+        ? `${this.config.schedule.cronExpression} (${this.config.schedule.timezone})`
+        : 'off',
       nextRun: service.nextRuns(1)[0]?.toISOString() ?? null,
     });
     if (this.config.schedule.runOnStartup) await service.startRetraining({ trigger: 'startup' });
@@ -242,7 +250,10 @@ export class RetrainingFactory {
   }
 
   /** A system built and started (job queue, schedule, worker). */
-  async createSystem(config: RetrainingConfigInput = {}, options: RetrainingSystemOptions = {}): Promise<RetrainingSystem> {
+  async createSystem(
+    config: RetrainingConfigInput = {},
+    options: RetrainingSystemOptions = {},
+  ): Promise<RetrainingSystem> {
     const system = await RetrainingSystem.create(config, options);
     try {
       await system.start();

@@ -197,7 +197,10 @@ export class ModelTrainer {
       model.config.inference ?? 'greedy',
       new Random(`${options.seed ?? 1}/evaluation`),
     );
-    const { series } = buildMarketSeries(test.bars, { normaliser: model.normaliser, firstRow: test.firstRow });
+    const { series } = buildMarketSeries(test.bars, {
+      normaliser: model.normaliser,
+      firstRow: test.firstRow,
+    });
     const all = { positions: [] as number[], returns: [] as number[], actions: [] as number[] };
     const periods: Record<string, number> = {};
     for (const s of series) {

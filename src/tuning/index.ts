@@ -28,7 +28,13 @@ export {
   type TpeSamplerOptions,
   type TrialState,
 } from './tpe.js';
-export { MedianPruner, type CurvePoint, type LearningCurve, type MedianPrunerOptions, type Pruner } from './pruner.js';
+export {
+  MedianPruner,
+  type CurvePoint,
+  type LearningCurve,
+  type MedianPrunerOptions,
+  type Pruner,
+} from './pruner.js';
 export {
   bestTrial,
   completedTrial,

@@ -28,7 +28,12 @@ export interface Pruner {
    * curves of the completed trials of the study (not the pruned or failed ones); `earlier` the
    * points this trial reported before.
    */
-  shouldPrune(step: number, value: number, completed: readonly LearningCurve[], earlier?: LearningCurve): boolean;
+  shouldPrune(
+    step: number,
+    value: number,
+    completed: readonly LearningCurve[],
+    earlier?: LearningCurve,
+  ): boolean;
 }
 
 export interface MedianPrunerOptions {
@@ -73,7 +78,12 @@ export class MedianPruner implements Pruner {
    * been reported one by one, so an interval check falls on every step (step − warmup) divisible
    * by intervalSteps.
    */
-  shouldPrune(step: number, value: number, completed: readonly LearningCurve[], earlier: LearningCurve = []): boolean {
+  shouldPrune(
+    step: number,
+    value: number,
+    completed: readonly LearningCurve[],
+    earlier: LearningCurve = [],
+  ): boolean {
     if (!Number.isSafeInteger(step) || step < 0) {
       throw new ValidationError(`pruning step ${step} is not valid; expected an integer ≥ 0`, 'step');
     }
@@ -96,7 +106,8 @@ export class MedianPruner implements Pruner {
     const nearestCheck =
       Math.floor((step - this.warmupSteps) / this.intervalSteps) * this.intervalSteps + this.warmupSteps;
     let previousStep = earlier.length === 0 ? step - 1 : -1;
-    for (const point of earlier) if (point.step < step && point.step > previousStep) previousStep = point.step;
+    for (const point of earlier)
+      if (point.step < step && point.step > previousStep) previousStep = point.step;
     return previousStep < nearestCheck;
   }
 
@@ -115,6 +126,9 @@ export class MedianPruner implements Pruner {
 
 function requireInteger(name: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) {
-    throw new ValidationError(`median pruner ${name} ${value} is not valid; expected an integer ≥ ${min}`, name);
+    throw new ValidationError(
+      `median pruner ${name} ${value} is not valid; expected an integer ≥ ${min}`,
+      name,
+    );
   }
 }

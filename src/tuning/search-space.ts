@@ -67,7 +67,14 @@ export const DEFAULT_PPO_SEARCH_SPACE: SearchSpace = Object.freeze({
 
 export type TunedPpoConfig = Pick<
   PpoConfig,
-  'learningRate' | 'clipCoef' | 'entCoef' | 'gamma' | 'gaeLambda' | 'hidden' | 'minibatchSize' | 'updateEpochs'
+  | 'learningRate'
+  | 'clipCoef'
+  | 'entCoef'
+  | 'gamma'
+  | 'gaeLambda'
+  | 'hidden'
+  | 'minibatchSize'
+  | 'updateEpochs'
 >;
 
 /** The PpoConfig fields set by a point of DEFAULT_PPO_SEARCH_SPACE (two hidden layers of hiddenWidth). */
@@ -121,7 +128,9 @@ function validateParam(name: string, param: Param): void {
     return;
   }
   if (param.kind !== 'float' && param.kind !== 'int') {
-    fail(`has kind ${JSON.stringify((param as { kind: unknown }).kind)}; expected "float", "int" or "categorical"`);
+    fail(
+      `has kind ${JSON.stringify((param as { kind: unknown }).kind)}; expected "float", "int" or "categorical"`,
+    );
   }
   const { low, high } = param;
   if (!Number.isFinite(low) || !Number.isFinite(high) || !(low < high)) {
@@ -143,7 +152,9 @@ function validateParam(name: string, param: Param): void {
     }
     if ((high - low) % step !== 0) {
       const top = high - ((high - low) % step);
-      fail(`has range [${low}, ${high}] that is not a whole number of steps of ${step}; expected high ${top}`);
+      fail(
+        `has range [${low}, ${high}] that is not a whole number of steps of ${step}; expected high ${top}`,
+      );
     }
   }
 }
@@ -152,7 +163,10 @@ function validateParam(name: string, param: Param): void {
 export function validateParams(space: SearchSpace, params: Params): void {
   for (const [name, param] of Object.entries(space)) {
     if (!(name in params)) {
-      throw new ValidationError(`parameter "${name}" is missing; the search space defines it`, `params.${name}`);
+      throw new ValidationError(
+        `parameter "${name}" is missing; the search space defines it`,
+        `params.${name}`,
+      );
     }
     if (!containsValue(param, params[name])) {
       throw new ValidationError(

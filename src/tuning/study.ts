@@ -74,7 +74,10 @@ export function bestTrial(records: readonly TrialRecord[], direction: Direction)
   let best: TrialRecord | null = null;
   for (const record of records) {
     if (record.state !== 'complete' || record.value === null) continue;
-    if (best === null || (direction === 'maximize' ? record.value > best.value! : record.value < best.value!)) {
+    if (
+      best === null ||
+      (direction === 'maximize' ? record.value > best.value! : record.value < best.value!)
+    ) {
       best = record;
     }
   }
@@ -116,14 +119,21 @@ async function runTrial(
   let pruned = false;
   let finished = false;
   const report = (step: number, value: number): 'continue' | 'prune' => {
-    if (finished) throw new ValidationError(`trial ${number} reported step ${step} after it finished`, 'step');
+    if (finished)
+      throw new ValidationError(`trial ${number} reported step ${step} after it finished`, 'step');
     const last = curve.at(-1);
     if (!Number.isSafeInteger(step) || step < 0 || (last !== undefined && step <= last.step)) {
       const after = last === undefined ? '' : ` after step ${last.step}`;
-      throw new ValidationError(`trial ${number} reported step ${step}${after}; expected an increasing integer ≥ 0`, 'step');
+      throw new ValidationError(
+        `trial ${number} reported step ${step}${after}; expected an increasing integer ≥ 0`,
+        'step',
+      );
     }
     if (typeof value !== 'number') {
-      throw new ValidationError(`trial ${number} reported value ${String(value)} at step ${step}; expected a number`, 'value');
+      throw new ValidationError(
+        `trial ${number} reported value ${String(value)} at step ${step}; expected a number`,
+        'value',
+      );
     }
     if (!pruned && pruner !== undefined) pruned = pruner.shouldPrune(step, value, completedCurves, curve);
     curve.push({ step, value });

@@ -103,8 +103,7 @@ export function randomSampler(options: SamplerOptions): Sampler {
   return {
     space,
     direction,
-    suggest: (history, trialNumber = history.length) =>
-      sampleUniform(space, trialRandom(root, trialNumber)),
+    suggest: (history, trialNumber = history.length) => sampleUniform(space, trialRandom(root, trialNumber)),
   };
 }
 
@@ -146,7 +145,9 @@ export class TpeSampler implements Sampler {
     const params: Params = {};
     for (const [name, param] of Object.entries(this.space)) {
       const observed = (trials: readonly CompletedTrial[]): ParamValue[] =>
-        trials.map((trial) => trial.params[name]).filter((value) => containsValue(param, value)) as ParamValue[];
+        trials
+          .map((trial) => trial.params[name])
+          .filter((value) => containsValue(param, value)) as ParamValue[];
       const good = new ParzenEstimator(param, observed(below));
       const bad = new ParzenEstimator(param, observed(above));
       const paramRandom = random.fork(`tpe/${name}`);
@@ -180,7 +181,10 @@ function checkOptions(options: SamplerOptions): { space: SearchSpace; direction:
 
 function trialRandom(root: Random, trialNumber: number): Random {
   if (!Number.isSafeInteger(trialNumber) || trialNumber < 0) {
-    throw new ValidationError(`trial number ${trialNumber} is not valid; expected an integer ≥ 0`, 'trialNumber');
+    throw new ValidationError(
+      `trial number ${trialNumber} is not valid; expected an integer ≥ 0`,
+      'trialNumber',
+    );
   }
   return root.fork(`trial/${trialNumber}`);
 }
@@ -202,13 +206,14 @@ function splitTrials(
   const pruned = ranked.filter(({ trial }) => trial.state === 'pruned');
   // Array.prototype.sort is stable, so ties keep trial order as Python's sorted does.
   complete.sort((x, y) => sign * ((x.trial.value as number) - (y.trial.value as number)));
-  pruned.sort((x, y) => prunedRank(y.trial) - prunedRank(x.trial) || prunedLoss(x.trial, sign) - prunedLoss(y.trial, sign));
+  pruned.sort(
+    (x, y) =>
+      prunedRank(y.trial) - prunedRank(x.trial) || prunedLoss(x.trial, sign) - prunedLoss(y.trial, sign),
+  );
   const sorted = [...complete, ...pruned];
-  const byOrder = (x: { order: number }, y: { order: number }): number => x.order - y.order;
-  return {
-    below: sorted.slice(0, nBelow).sort(byOrder).map(({ trial }) => trial),
-    above: sorted.slice(nBelow).sort(byOrder).map(({ trial }) => trial),
-  };
+  const inTrialOrder = (part: typeof ranked): CompletedTrial[] =>
+    part.sort((x, y) => x.order - y.order).map(({ trial }) => trial);
+  return { below: inTrialOrder(sorted.slice(0, nBelow)), above: inTrialOrder(sorted.slice(nBelow)) };
 }
 
 function prunedRank(trial: CompletedTrial): number {
@@ -277,7 +282,9 @@ export class ParzenEstimator {
   sample(random: Random): ParamValue {
     const kernel = pickIndex(this.weights, random);
     const param = this.param;
-    if (param.kind === 'categorical') return param.choices[pickIndex(this.choiceProbabilities[kernel]!, random)]!;
+    if (param.kind === 'categorical') {
+      return param.choices[pickIndex(this.choiceProbabilities[kernel]!, random)]!;
+    }
     const mu = this.mus[kernel]!;
     const sigma = this.sigmas[kernel]!;
     let x = random.normal(mu, sigma);
@@ -285,7 +292,8 @@ export class ParzenEstimator {
     const value = param.log ? Math.exp(x) : x;
     if (param.kind === 'float') return Math.min(Math.max(value, param.low), param.high);
     const step = intStep(param);
-    return Math.min(Math.max(param.low + Math.round((value - param.low) / step) * step, param.low), param.high);
+    const onStep = param.low + Math.round((value - param.low) / step) * step;
+    return Math.min(Math.max(onStep, param.low), param.high);
   }
 
   /** log of the mixture density (for ints: probability) at `value`, on the search scale. */

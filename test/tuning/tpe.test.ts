@@ -146,6 +146,9 @@ describe('TpeSampler', () => {
     expect(tpe.suggest([...two, pruned])).not.toEqual(random.suggest([...two, pruned]));
     // A failed trial changes nothing but the trial number.
     expect(tpe.suggest([...trials, failed])).toEqual(tpe.suggest(trials, trials.length + 1));
+    // With no complete trial, the pruned ones that got furthest count as good.
+    const onlyPruned = trials.map((trial, k) => ({ ...trial, state: 'pruned' as const, step: k % 4 }));
+    expect(() => validateParams(SPHERE_SPACE, tpe.suggest(onlyPruned))).not.toThrow();
   });
 
   it('ignores values of a history that lie outside the search space', () => {

@@ -85,6 +85,7 @@ export interface PipelineResult {
 
 /** Hyperparameter search as the tune stage runs it (sequential in-process, or trials as jobs). */
 export type Tuner = (input: {
+  jobId: string;
   bars: Record<string, MarketBar[]>;
   interval: string;
   seed: number;
@@ -268,6 +269,7 @@ export async function runPipeline(
     if (stages.includes('tune')) {
       await enter('tune', 'searching hyperparameters');
       const tuned = await deps.tuner!({
+        jobId,
         bars: heldOut.train,
         interval,
         seed,

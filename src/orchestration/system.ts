@@ -3,6 +3,7 @@
  * monitoring tick, the retraining worker, deployment and monitoring. `quickStartRetraining` and
  * `RetrainingFactory` are the product README's ways in.
  */
+import { hostname } from 'node:os';
 import { DEFAULT_RETRAINING_CONFIG } from '../config/defaults.js';
 import { mergeConfig } from '../config/merge.js';
 import type { RetrainingConfig, RetrainingConfigInput } from '../config/schema.js';
@@ -23,6 +24,7 @@ import type { ModelType, ModelVersionRow } from '../store/versions.js';
 import { findProductionVersion } from '../store/versions.js';
 import type { RetrainingJobRow } from '../store/retraining-jobs.js';
 import { ModelTrainer } from '../training/model-trainer.js';
+import { sequentialTuner } from '../training/tuner.js';
 import { JobQueue } from './jobs.js';
 import type { Tuner } from './pipeline.js';
 import { RetrainingService } from './retraining-service.js';
@@ -130,7 +132,15 @@ export class RetrainingSystem {
         deployments: deploymentManager,
         monitoring: monitoringService,
         trainer: modelTrainer,
-        ...(options.tuner ? { tuner: options.tuner } : {}),
+        tuner:
+          options.tuner ??
+          sequentialTuner({
+            db,
+            config,
+            logger,
+            worker: `${hostname()}:${process.pid}`,
+            trainer: modelTrainer,
+          }),
         ...(options.modelType ? { modelType: options.modelType } : {}),
         ...(now ? { now } : {}),
       }),

@@ -11,3 +11,4 @@ export * as predictionSamples from './prediction-samples.js';
 export * as status from './status.js';
 export type { JsonObject, JsonValue } from './json.js';
 export * as drift from './drift.js';
+export * as tuningTrials from './tuning-trials.js';

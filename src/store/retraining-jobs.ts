@@ -176,4 +176,3 @@ export async function resumeJob(
   );
   return result.rows[0] ?? null;
 }
-

@@ -49,6 +49,10 @@ export interface StudyOptions {
   seed: number | string;
   /** Milliseconds clock for durationMs; default performance.now. */
   now?: () => number;
+  /** Called before each trial runs (to store and lease it). */
+  onTrialStart?: (number: number, params: Params, seed: number) => Promise<void> | void;
+  /** Called with each trial's record as it ends (to store it before the next one starts). */
+  onTrial?: (record: TrialRecord) => Promise<void> | void;
 }
 
 export interface StudyResult {
@@ -100,7 +104,11 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   for (let number = 0; number < trials; number++) {
     const params = sampler.suggest(records.map(completedTrial), number);
     validateParams(space, params);
-    records.push(await runTrial(number, params, trialSeed(seed, number), objective, records, pruner, now));
+    const trialSeedValue = trialSeed(seed, number);
+    await options.onTrialStart?.(number, params, trialSeedValue);
+    const record = await runTrial(number, params, trialSeedValue, objective, records, pruner, now);
+    records.push(record);
+    await options.onTrial?.(record);
   }
   return { trials: records, best: bestTrial(records, sampler.direction) };
 }

@@ -9,7 +9,9 @@ import { listAlerts } from '../../src/store/alerts.js';
 import { listDeploymentEvents } from '../../src/store/deployment-events.js';
 import { loadDriftReference } from '../../src/store/drift.js';
 import { insertTrades } from '../../src/store/live-trades.js';
+import { listTrials } from '../../src/store/tuning-trials.js';
 import { findProductionVersion, listVersions } from '../../src/store/versions.js';
+import { DEFAULT_PPO_SEARCH_SPACE } from '../../src/tuning/search-space.js';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 // A Wednesday evening: the demo market's last session closed at 21:00 UTC.
@@ -79,6 +81,34 @@ describe(`retraining pipeline end to end (${BACKEND})`, () => {
     }
     await retraining.stop();
   }, 180_000);
+
+  it('tunes with TPE first when enabled, storing every trial with its curve, and trains with the best', async () => {
+    const retraining = await system({
+      ...SMALL,
+      training: { epochs: 16, batchSize: 256, hyperparameterOptimization: { enabled: true, maxTrials: 3 } },
+    });
+    const stages: string[] = [];
+    const { job, result } = await retraining.services.retrainingService.runRetraining({
+      seed: 11,
+      onStage: (stage) => stages.push(stage),
+    });
+    expect(result.status).toBe('succeeded');
+    expect(stages).toContain('tune');
+    const trials = await listTrials(test.db, job.id);
+    expect(trials.map((t) => t.number)).toEqual([0, 1, 2]);
+    for (const trial of trials) {
+      expect(trial.state).toMatch(/^(complete|pruned)$/);
+      expect(trial.curve.length).toBeGreaterThan(0);
+      expect(Object.keys(trial.params).sort()).toEqual(Object.keys(DEFAULT_PPO_SEARCH_SPACE).sort());
+    }
+    const best = trials.filter((t) => t.state === 'complete').sort((a, b) => b.value! - a.value!)[0]!;
+    const version = (await listVersions(test.db)).find((v) => v.version === result.version)!;
+    expect(version.hyperparameters).toMatchObject({ learningRate: best.params.learningRate });
+    if (result.outcome?.action === 'ab_test') {
+      await retraining.services.deploymentManager.abTests.stopABTest(result.outcome.testId, 'test cleanup');
+    }
+    await retraining.stop();
+  }, 300_000);
 
   it('skips a run with too few trades, saying how many', async () => {
     const retraining = await system({

@@ -1,5 +1,6 @@
 import { sql as initial } from './001_initial.js';
 import { sql as drift } from './002_drift.js';
+import { sql as tuning } from './003_tuning.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit one that has shipped. */
@@ -11,6 +12,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'drift', sql: drift },
+  { version: 3, name: 'tuning', sql: tuning },
 ];
 
 /** The tables the system owns, in an order that respects foreign keys (referenced first). */
@@ -27,6 +29,7 @@ export const TABLES = [
   'prediction_samples',
   'model_drift_references',
   'drift_reports',
+  'tuning_trials',
 ] as const;
 
 export type TableName = (typeof TABLES)[number];

@@ -6,6 +6,7 @@ import { registerDeploymentCommands } from './commands/deployment.js';
 import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerMonitoring } from './commands/monitoring.js';
+import { registerRetraining } from './commands/retraining.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { reportError } from './output.js';
@@ -31,6 +32,7 @@ export function buildProgram(version: string): Command {
   registerDeploymentCommands(program);
   registerAlerts(program);
   registerMonitoring(program);
+  registerRetraining(program);
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) command.exitOverride();
   return program;

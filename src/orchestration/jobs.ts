@@ -11,6 +11,7 @@ import { bossConnectionOptions } from '../db/boss-adapter.js';
 import type { Database } from '../db/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { JobTrigger } from '../store/retraining-jobs.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
 
 export const RETRAINING_QUEUE = 'retraining';
 export const MONITORING_QUEUE = 'monitoring';
@@ -36,6 +37,8 @@ export interface JobQueueOptions {
   /** A retraining job not finished after this long is expired and retried. Default 45 min. */
   expireInSeconds?: number;
   retryLimit?: number;
+  /** Seconds before the first retry (doubling after, with jitter). Default 30. */
+  retryDelaySeconds?: number;
   /** Seconds between polls for work; pg-boss's default is 2. */
   pollingIntervalSeconds?: number;
   /** Seconds between maintenance runs (expiry); pg-boss's default is 120. */
@@ -61,7 +64,11 @@ export class JobQueue {
     boss.on('error', (error) => options.logger.error('job queue error', error));
     await boss.start();
     const expireInSeconds = options.expireInSeconds ?? 45 * 60;
-    const retry = { retryLimit: options.retryLimit ?? 2, retryDelay: 30, retryBackoff: true };
+    const retry = {
+      retryLimit: options.retryLimit ?? 2,
+      retryDelay: options.retryDelaySeconds ?? 30,
+      retryBackoff: true,
+    };
     await ensureQueue(boss, { name: RETRAINING_QUEUE, policy: 'standard', expireInSeconds, ...retry });
     await ensureQueue(boss, {
       name: MONITORING_QUEUE,
@@ -122,6 +129,45 @@ async function ensureQueue(boss: PgBoss, queue: PgBoss.Queue): Promise<void> {
   const existing = await boss.getQueue(queue.name);
   if (existing) await boss.updateQueue(queue.name, queue);
   else await boss.createQueue(queue.name, queue);
+}
+
+/** Queue settings an operator (or a fault-injection test) sets through the environment. */
+export interface QueueSettings {
+  expireInSeconds?: number;
+  retryDelaySeconds?: number;
+  retryLimit?: number;
+  pollingIntervalSeconds?: number;
+  maintenanceIntervalSeconds?: number;
+  staleAfterSeconds?: number;
+}
+
+const QUEUE_ENV: Record<keyof QueueSettings, string> = {
+  expireInSeconds: 'RETRAINING_JOB_EXPIRE_SECONDS',
+  retryDelaySeconds: 'RETRAINING_JOB_RETRY_DELAY_SECONDS',
+  retryLimit: 'RETRAINING_JOB_RETRY_LIMIT',
+  pollingIntervalSeconds: 'RETRAINING_QUEUE_POLL_SECONDS',
+  maintenanceIntervalSeconds: 'RETRAINING_QUEUE_MAINTENANCE_SECONDS',
+  staleAfterSeconds: 'RETRAINING_JOB_STALE_SECONDS',
+};
+
+export function queueSettingsFromEnvironment(env: NodeJS.ProcessEnv): QueueSettings {
+  const settings: QueueSettings = {};
+  const issues: ConfigIssue[] = [];
+  for (const [key, name] of Object.entries(QUEUE_ENV) as [keyof QueueSettings, string][]) {
+    const text = env[name]?.trim();
+    if (!text) continue;
+    const value = Number(text);
+    const integer = key === 'retryLimit';
+    if (!Number.isFinite(value) || (integer ? !Number.isInteger(value) || value < 0 : value <= 0)) {
+      issues.push({
+        field: name,
+        value: text,
+        message: `${name} "${text}" is invalid; expected ${integer ? 'an integer of 0 or more' : 'a number of seconds greater than 0'}`,
+      });
+    } else settings[key] = value;
+  }
+  if (issues.length > 0) throw new ConfigError(issues, 'environment');
+  return settings;
 }
 
 /**

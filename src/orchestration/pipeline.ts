@@ -29,7 +29,7 @@ import type { TrainingProgress } from '../rl/train.js';
 import type { NewAlert } from '../store/alerts.js';
 import type { JsonObject } from '../store/json.js';
 import { listStoredSymbols, type MarketBar } from '../store/market-bars.js';
-import { finishJob, updateJobProgress, type JobLogLine } from '../store/retraining-jobs.js';
+import { finishJob, touchJob, updateJobProgress, type JobLogLine } from '../store/retraining-jobs.js';
 import { findProductionVersion, getVersion, setVersionStatus, type ModelType } from '../store/versions.js';
 import {
   dataHash,
@@ -66,6 +66,9 @@ const STAGE_WEIGHT: Record<PipelineStage, number> = {
   gate: 1,
   deploy: 4,
 };
+
+/** How often a running job's heartbeat is written; a job silent for much longer belongs to a dead process. */
+export const HEARTBEAT_MS = 5_000;
 
 export type PipelineStatus = 'succeeded' | 'skipped' | 'failed' | 'cancelled';
 
@@ -188,6 +191,9 @@ export async function runPipeline(
   };
 
   let registered: string | null = null;
+  // Proof of life between progress writes (tuning and evaluation can be quiet for a while).
+  const heartbeat = setInterval(() => void touchJob(db, jobId).catch(() => undefined), HEARTBEAT_MS);
+  heartbeat.unref();
   try {
     // collect
     options.onStage?.('collect', 0);
@@ -450,6 +456,7 @@ export async function runPipeline(
     }
     if (registered) await markFailed(deps, registered, result.reason);
   }
+  clearInterval(heartbeat);
   result.stageSeconds[stage] ??= (Date.now() - stageStarted) / 1000;
   await finishJob(db, jobId, {
     status: result.status,

@@ -39,6 +39,8 @@ export interface RetrainingServiceOptions {
   now?: () => Date;
   /** With a queue, retrainings go through pg-boss (any worker may run them); without, in this process. */
   queue?: JobQueue | null;
+  /** A running job without a heartbeat for this long belongs to a dead process and may be taken over. Default 60. */
+  staleAfterSeconds?: number;
 }
 
 /** The product README's RetrainingService: runs retrainings, and is the door to tests, rollbacks and health. */
@@ -117,8 +119,16 @@ export class RetrainingService {
         id,
         this.worker,
         `taken over by ${this.worker}: ${row.worker ?? 'its worker'} stopped without finishing`,
+        this.#options.staleAfterSeconds ?? 60,
       );
-      if (!resumed) return null;
+      if (!resumed) {
+        logger.info('retraining job is still running on a live worker; duplicate delivery ignored', {
+          jobId: id,
+          worker: row.worker,
+        });
+        return null;
+      }
+      logger.warn('took over a retraining job whose worker died', { jobId: id, previousWorker: row.worker });
       const failed = await failOrphanedVersions(db);
       if (failed.length > 0) logger.warn('marked half-made versions failed', { versions: failed });
     } else if (row.status === 'queued') {

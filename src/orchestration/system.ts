@@ -25,7 +25,7 @@ import { findProductionVersion } from '../store/versions.js';
 import type { RetrainingJobRow } from '../store/retraining-jobs.js';
 import { ModelTrainer } from '../training/model-trainer.js';
 import { sequentialTuner } from '../training/tuner.js';
-import { JobQueue } from './jobs.js';
+import { JobQueue, queueSettingsFromEnvironment, type QueueSettings } from './jobs.js';
 import type { Tuner } from './pipeline.js';
 import { RetrainingService } from './retraining-service.js';
 
@@ -36,7 +36,7 @@ export interface RetrainingSystemOptions {
   dataDir?: string;
   /** Server only: the schema for the system's tables. */
   schema?: string;
-  /** pg-boss's schema; default `pgboss`. */
+  /** pg-boss's schema; default RETRAINING_BOSS_SCHEMA or `pgboss`. */
   bossSchema?: string;
   logger?: Logger;
   /** Where alert channel settings are read from; default process.env. */
@@ -50,13 +50,8 @@ export interface RetrainingSystemOptions {
   modelType?: ModelType;
   tuner?: Tuner;
   now?: () => Date;
-  /** pg-boss tuning (tests shorten these). */
-  queue?: {
-    expireInSeconds?: number;
-    pollingIntervalSeconds?: number;
-    maintenanceIntervalSeconds?: number;
-    retryLimit?: number;
-  };
+  /** Queue timing, over the environment's (RETRAINING_JOB_EXPIRE_SECONDS and friends, see docs/operations.md). */
+  queue?: QueueSettings;
 }
 
 export interface RetrainingServices {
@@ -81,6 +76,7 @@ export interface SystemStatus {
 export class RetrainingSystem {
   readonly services: RetrainingServices;
   #queue: JobQueue | null = null;
+  private readonly queueSettings: QueueSettings;
   #running = false;
 
   private constructor(
@@ -91,6 +87,7 @@ export class RetrainingSystem {
     private readonly options: RetrainingSystemOptions,
   ) {
     const env = options.env ?? process.env;
+    this.queueSettings = { ...queueSettingsFromEnvironment(env), ...(options.queue ?? {}) };
     const alerter = new Alerter({
       db,
       dispatcher: new AlertDispatcher({ channels: channelsFromEnvironment(env, logger), logger }),
@@ -143,6 +140,7 @@ export class RetrainingSystem {
           }),
         ...(options.modelType ? { modelType: options.modelType } : {}),
         ...(now ? { now } : {}),
+        staleAfterSeconds: this.queueSettings.staleAfterSeconds ?? 60,
       }),
     };
   }
@@ -191,10 +189,10 @@ export class RetrainingSystem {
       const url = o.databaseUrl ?? resolveDatabaseOptions({}).url;
       this.#queue = await JobQueue.start(this.db, {
         ...(url ? { url } : {}),
-        ...(o.bossSchema ? { schema: o.bossSchema } : {}),
+        schema: o.bossSchema ?? (o.env ?? process.env).RETRAINING_BOSS_SCHEMA?.trim() ?? 'pgboss',
         logger: this.logger,
         schedule: o.scheduler ?? true,
-        ...(o.queue ?? {}),
+        ...this.queueSettings,
       });
       service.useQueue(this.#queue);
       await this.#queue.applySchedule(this.config);

@@ -6,7 +6,7 @@
  *   action a    → p_t = positions[a], held from the close of t to the close of t + 1
  *   cost        = |p_t − p_{t−1}| · (commissionBps + slippageBps) / 1e4 + (p_t ≠ p_{t−1} ? fixedFee : 0)
  *   net         = p_t · returns[t] − cost
- *   reward      = rewardScale · (net − ½ · riskAversion · net²)
+ *   reward      = rewardScale · (net − ½ · riskAversion · net² / σ)
  *   t ← t + 1; done when episodeLength steps were taken or t + 1 is the series' last row (no return).
  * Every change of position pays, entering and leaving alike; a flip from −1 to +1 trades 2 units.
  * Episodes start flat and are truncated, not liquidated: the position held at the end is not charged
@@ -92,6 +92,7 @@ export function createTradingEnvironment(
     cumulativeBars[i] = (cumulativeBars[i - 1] ?? 0) + s.returns.length - s.firstRow;
   });
   const totalBars = cumulativeBars[series.length - 1]!;
+  const riskPenalty = riskAversion > 0 ? (0.5 * riskAversion) / returnScale(series) : 0;
 
   const seriesOf = new Int32Array(numEnvs);
   const cursor = new Int32Array(numEnvs); // global row of the current observation
@@ -143,7 +144,7 @@ export function createTradingEnvironment(
       const target = positionOf[actions[e]!]!;
       const cost = tradeCost(Math.abs(target - held[e]!), costPerUnit, fixedFee);
       const net = target * returns[row]! - cost;
-      rewards[e] = rewardScale * (net - 0.5 * riskAversion * net * net);
+      rewards[e] = rewardScale * (net - riskPenalty * net * net);
       held[e] = target;
       cursor[e] = row + 1;
       elapsed[e] = elapsed[e]! + 1;
@@ -260,6 +261,17 @@ export function checkNoLookAhead<Bar>(
     }
   }
   return { ok: violations.length === 0, violations };
+}
+
+/** Root mean square of the tradable bars' returns pooled over series: the σ of the risk penalty. */
+function returnScale(series: readonly MarketSeries[]): number {
+  let squares = 0;
+  let count = 0;
+  for (const s of series) {
+    for (let t = s.firstRow; t < s.returns.length; t++) squares += s.returns[t]! ** 2;
+    count += s.returns.length - s.firstRow;
+  }
+  return Math.sqrt(squares / count) || 1;
 }
 
 function tradeCost(traded: number, costPerUnit: number, fixedFee: number): number {

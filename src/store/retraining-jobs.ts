@@ -166,13 +166,22 @@ export async function resumeJob(
   id: string,
   worker: string,
   note: string,
+  staleAfterSeconds: number,
 ): Promise<RetrainingJobRow | null> {
+  // A job whose worker still heartbeats is not taken: a duplicate delivery must not run it twice.
   const result = await db.query<RetrainingJobRow>(
     `UPDATE retraining_jobs SET worker = $2, attempt = attempt + 1, stage = NULL, progress = 0, started_at = NOW(),
        heartbeat_at = NOW(), updated_at = NOW(),
        logs = logs || jsonb_build_array(jsonb_build_object('time', NOW(), 'level', 'warn', 'message', $3::text))
-     WHERE id = $1 AND status = 'running' RETURNING ${COLUMNS}`,
-    [id, worker, note],
+     WHERE id = $1 AND status = 'running'
+       AND (heartbeat_at IS NULL OR heartbeat_at < NOW() - make_interval(secs => $4))
+     RETURNING ${COLUMNS}`,
+    [id, worker, note, staleAfterSeconds],
   );
   return result.rows[0] ?? null;
+}
+
+/** The running job's proof of life, written every few seconds by the process running it. */
+export async function touchJob(db: Queryable, id: string): Promise<void> {
+  await db.query(`UPDATE retraining_jobs SET heartbeat_at = NOW() WHERE id = $1 AND status = 'running'`, [id]);
 }

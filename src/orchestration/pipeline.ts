@@ -236,13 +236,13 @@ export async function runPipeline(
     for (const [symbol, bars] of data.bars)
       reports[`bars ${symbol}`] = await collector.validateBarQuality(bars);
     const worst = Object.entries(reports).sort(([, a], [, b]) => a.score - b.score)[0]!;
-    await report(1, `data quality ${worst[1].score.toFixed(3)} (lowest: ${worst[0]})`, {
+    await report(1, `data quality ${floor3(worst[1].score)} (lowest: ${worst[0]})`, {
       scores: Object.fromEntries(Object.entries(reports).map(([k, r]) => [k, r.score])),
     });
     if (worst[1].score < config.dataCollection.dataQualityThreshold) {
       throw new StopRun(
         'failed',
-        `data quality of ${worst[0]} is ${worst[1].score.toFixed(3)}, under dataQualityThreshold ${config.dataCollection.dataQualityThreshold}: ${worst[1].issues.slice(0, 3).join('; ')}`,
+        `data quality of ${worst[0]} is ${floor3(worst[1].score)}, under dataQualityThreshold ${config.dataCollection.dataQualityThreshold}: ${worst[1].issues.slice(0, 3).join('; ')}`,
         { type: 'data_quality', severity: 'high' },
       );
     }
@@ -549,6 +549,11 @@ function countBars(bars: Map<string, MarketBar[]>): number {
 
 function seedFromId(id: string): number {
   return Number.parseInt(createHash('sha256').update(id).digest('hex').slice(0, 8), 16);
+}
+
+/** Rounded down, so a score just under a threshold of 1 never prints as 1.000. */
+function floor3(value: number): string {
+  return (Math.floor(value * 1000) / 1000).toFixed(3);
 }
 
 function fmt(value: number | null): string {

@@ -183,5 +183,7 @@ export async function resumeJob(
 
 /** The running job's proof of life, written every few seconds by the process running it. */
 export async function touchJob(db: Queryable, id: string): Promise<void> {
-  await db.query(`UPDATE retraining_jobs SET heartbeat_at = NOW() WHERE id = $1 AND status = 'running'`, [id]);
+  await db.query(`UPDATE retraining_jobs SET heartbeat_at = NOW() WHERE id = $1 AND status = 'running'`, [
+    id,
+  ]);
 }

@@ -29,12 +29,13 @@ function summary(result: PipelineResult & { jobId: string }): string {
     ),
   );
   if (result.candidate) {
-    const rows = (['sharpeRatio', 'winRate', 'profitFactor', 'maxDrawdown', 'totalReturn', 'tradeCount'] as const).map(
-      (name) => [name, fmt(result.candidate?.[name]), fmt(result.production?.[name])],
-    );
+    const rows = (
+      ['sharpeRatio', 'winRate', 'profitFactor', 'maxDrawdown', 'totalReturn', 'tradeCount'] as const
+    ).map((name) => [name, fmt(result.candidate?.[name]), fmt(result.production?.[name])]);
     lines.push('', table(['held-out metric', 'candidate', 'production'], rows));
   }
-  if (result.gates) lines.push('', `gates: ${result.gates.verdict}`, ...result.gates.reasons.map((r) => `  - ${r}`));
+  if (result.gates)
+    lines.push('', `gates: ${result.gates.verdict}`, ...result.gates.reasons.map((r) => `  - ${r}`));
   lines.push('', `job ${result.jobId}, seed ${result.seed}`);
   return lines.join('\n');
 }
@@ -123,12 +124,18 @@ export function registerRetraining(program: Command): void {
     const cronExpression = options.cron ?? config.schedule.cronExpression;
     if (!isTimeZone(timezone)) {
       throw new ConfigError([
-        { field: '--tz', value: timezone, message: `--tz "${timezone}" is not an IANA time zone (e.g. Europe/Berlin)` },
+        {
+          field: '--tz',
+          value: timezone,
+          message: `--tz "${timezone}" is not an IANA time zone (e.g. Europe/Berlin)`,
+        },
       ]);
     }
     const problem = cronProblem(cronExpression, timezone);
     if (problem) {
-      throw new ConfigError([{ field: '--cron', value: cronExpression, message: `--cron "${cronExpression}" ${problem}` }]);
+      throw new ConfigError([
+        { field: '--cron', value: cronExpression, message: `--cron "${cronExpression}" ${problem}` },
+      ]);
     }
     const from = options.from === undefined ? new Date() : new Date(options.from);
     if (Number.isNaN(from.getTime())) {
@@ -141,9 +148,10 @@ export function registerRetraining(program: Command): void {
     const runs = nextRuns({ cronExpression, timezone }, from, count).map((d) => isoWithOffset(d, timezone));
     const enabled = options.cron !== undefined || config.schedule.enabled;
     printResult(options, { cronExpression, timezone, enabled, runs }, (r) =>
-      [`${r.cronExpression} (${r.timezone})${r.enabled ? '' : ' — schedule disabled in the config'}`, ...r.runs].join(
-        '\n',
-      ),
+      [
+        `${r.cronExpression} (${r.timezone})${r.enabled ? '' : ' — schedule disabled in the config'}`,
+        ...r.runs,
+      ].join('\n'),
     );
   });
 }

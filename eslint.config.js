@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.retraining/', 'scratch/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', '.retraining/', 'scratch/', 'scratch-*/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

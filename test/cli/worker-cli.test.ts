@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openEmbeddedDatabase } from '../../src/db/embedded.js';
 import type { Database } from '../../src/db/types.js';
 import { Logger } from '../../src/logging/logger.js';
 import { seedDemoData } from '../../src/market/demo.js';

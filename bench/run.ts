@@ -8,6 +8,7 @@ import { benchInference } from './inference.js';
 import { benchIngest } from './ingest.js';
 import { benchPpo } from './ppo.js';
 import { benchPredictor } from './predictor.js';
+import { benchRetrain } from './retrain.js';
 import { benchValidate } from './validate.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
@@ -17,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
   ppo: benchPpo,
   inference: benchInference,
   predictor: benchPredictor,
+  retrain: benchRetrain,
   validate: benchValidate,
 };
 

@@ -1,3 +1,4 @@
+import { MIGRATIONS, TABLES } from '../../src/db/migrations/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,19 +56,22 @@ describe(`retrain CLI on the database (${BACKEND})`, () => {
 
     const first = await runRetrain(['migrate', '--json'], env);
     expect(first.code).toBe(0);
-    expect(first.json()).toMatchObject({ applied: [{ version: 1, name: 'initial' }], schemaVersion: 1 });
+    expect(first.json()).toMatchObject({
+      applied: MIGRATIONS.map(({ version, name }) => ({ version, name })),
+      schemaVersion: MIGRATIONS.length,
+    });
     const second = await runRetrain(['migrate', '--json'], env);
-    expect(second.json()).toMatchObject({ applied: [], schemaVersion: 1 });
+    expect(second.json()).toMatchObject({ applied: [], schemaVersion: MIGRATIONS.length });
 
     const status = await runRetrain(['status', '--json'], env);
     expect(status.code).toBe(0);
     const report = status.json() as { schemaVersion: number; tables: Record<string, number> };
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(MIGRATIONS.length);
     expect(report.tables).toMatchObject({ ml_model_versions: 0, market_bars: 0, live_trades: 0 });
-    expect(Object.keys(report.tables)).toHaveLength(10);
+    expect(Object.keys(report.tables)).toHaveLength(TABLES.length);
 
     const human = await runRetrain(['status'], env);
-    expect(human.stdout).toMatch(/schema version 1 \(current\)/);
+    expect(human.stdout).toMatch(new RegExp(`schema version ${MIGRATIONS.length} \\(current\\)`));
     expect(human.stdout).toMatch(/ml_model_versions\s+0/);
   });
 
@@ -95,8 +99,8 @@ describe(`retrain CLI on the database (${BACKEND})`, () => {
     };
     expect(first).toMatchObject({
       config: { valid: true, sources: ['defaults'] },
-      migrations: { applied: 1 },
-      status: { schemaVersion: 1, upToDate: true },
+      migrations: { applied: MIGRATIONS.length },
+      status: { schemaVersion: MIGRATIONS.length, upToDate: true },
     });
     if (BACKEND === 'embedded') {
       expect(first.demo!.barsInserted).toBeGreaterThan(10_000);

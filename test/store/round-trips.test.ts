@@ -1,3 +1,4 @@
+import { TABLES } from '../../src/db/migrations/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import {
@@ -339,6 +340,6 @@ describe(`store round trips (${BACKEND})`, () => {
     const counts = await status.tableRowCounts(test.db);
     expect(counts.ml_model_versions).toBe(2);
     expect(counts.live_trades).toBe(0);
-    expect(Object.keys(counts)).toHaveLength(10);
+    expect(Object.keys(counts)).toHaveLength(TABLES.length);
   });
 });

@@ -3,7 +3,8 @@
  * monitoring tick, the retraining worker, deployment and monitoring. `quickStartRetraining` and
  * `RetrainingFactory` are the product README's ways in.
  */
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
+import { ConfigError } from '../errors.js';
 import { DEFAULT_RETRAINING_CONFIG } from '../config/defaults.js';
 import { mergeConfig } from '../config/merge.js';
 import type { RetrainingConfig, RetrainingConfigInput } from '../config/schema.js';
@@ -24,7 +25,7 @@ import type { ModelType, ModelVersionRow } from '../store/versions.js';
 import { findProductionVersion } from '../store/versions.js';
 import type { RetrainingJobRow } from '../store/retraining-jobs.js';
 import { ModelTrainer } from '../training/model-trainer.js';
-import { sequentialTuner } from '../training/tuner.js';
+import { createTuner } from '../training/parallel-tuner.js';
 import { JobQueue, queueSettingsFromEnvironment, type QueueSettings } from './jobs.js';
 import type { Tuner } from './pipeline.js';
 import { RetrainingService } from './retraining-service.js';
@@ -50,6 +51,8 @@ export interface RetrainingSystemOptions {
   modelType?: ModelType;
   tuner?: Tuner;
   now?: () => Date;
+  /** Worker threads for hyperparameter trials; default RETRAINING_TRIAL_THREADS or one per core. */
+  trialThreads?: number;
   /** Queue timing, over the environment's (RETRAINING_JOB_EXPIRE_SECONDS and friends, see docs/operations.md). */
   queue?: QueueSettings;
 }
@@ -131,12 +134,12 @@ export class RetrainingSystem {
         trainer: modelTrainer,
         tuner:
           options.tuner ??
-          sequentialTuner({
+          createTuner({
             db,
             config,
             logger,
             worker: `${hostname()}:${process.pid}`,
-            trainer: modelTrainer,
+            threads: options.trialThreads ?? trialThreadsFromEnvironment(options.env ?? process.env),
           }),
         ...(options.modelType ? { modelType: options.modelType } : {}),
         ...(now ? { now } : {}),
@@ -249,6 +252,23 @@ export class RetrainingSystem {
 }
 
 /** The product README's factory; one instance per process. */
+/** RETRAINING_TRIAL_THREADS, or one thread per core. */
+export function trialThreadsFromEnvironment(env: NodeJS.ProcessEnv): number {
+  const text = env.RETRAINING_TRIAL_THREADS?.trim();
+  if (!text) return availableParallelism();
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 256) {
+    throw new ConfigError([
+      {
+        field: 'RETRAINING_TRIAL_THREADS',
+        value: text,
+        message: `RETRAINING_TRIAL_THREADS "${text}" is invalid; expected an integer from 1 to 256`,
+      },
+    ]);
+  }
+  return value;
+}
+
 export class RetrainingFactory {
   static #instance: RetrainingFactory | undefined;
 

@@ -1,0 +1,104 @@
+/**
+ * A pool of worker threads for hyperparameter trials, one per core by default. Each thread loads
+ * its own TensorFlow.js once and runs one trial at a time; the main thread samples, stores and
+ * prunes nothing itself. Under tsx (sources, tests) the threads load the TypeScript worker with
+ * tsx's loader; from dist/ they load the compiled one.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CancelledError } from '../errors.js';
+import type { TrialOutcome, TrialTask } from './trial.js';
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+type Reply = { type: 'done'; outcome: TrialOutcome } | { type: 'error'; cancelled: boolean; message: string };
+
+/**
+ * From dist/ the compiled worker; from sources (tsx, tests) a bootstrap that imports the
+ * TypeScript worker through tsx's `tsImport` (tsx registers its loader on the main thread only,
+ * and Node 20 does not pass loader hooks on to worker threads).
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./trial-worker.js', import.meta.url));
+  // tsx's own loader registers only on the main thread; its tsImport loads a file with scoped hooks.
+  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
+  const api = pathToFileURL(join(dirname(tsxPackage), 'dist', 'esm', 'api', 'index.mjs')).href;
+  const worker = new URL('./trial-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(worker)}, ${JSON.stringify(worker)}));`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+export class TrialPool {
+  readonly size: number;
+  readonly #slots: Slot[] = [];
+  readonly #waiting: ((slot: Slot) => void)[] = [];
+  #closed = false;
+
+  constructor(size = availableParallelism()) {
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(`trial pool size ${size}; expected an integer ≥ 1`);
+    this.size = size;
+    for (let i = 0; i < size; i++) {
+      const worker = startWorker();
+      worker.unref();
+      this.#slots.push({ worker, busy: false });
+    }
+  }
+
+  /** Runs a trial on the next free thread; `signal` cancels it (the thread stays usable). */
+  async run(task: TrialTask, signal?: AbortSignal): Promise<TrialOutcome> {
+    if (this.#closed) throw new CancelledError('the trial pool is closed');
+    const slot = await this.#acquire();
+    try {
+      return await new Promise<TrialOutcome>((resolve, reject) => {
+        const cancel = () => slot.worker.postMessage({ type: 'cancel' });
+        signal?.addEventListener('abort', cancel, { once: true });
+        const cleanup = () => {
+          signal?.removeEventListener('abort', cancel);
+          slot.worker.off('message', onMessage);
+          slot.worker.off('error', onError);
+        };
+        const onMessage = (reply: Reply) => {
+          cleanup();
+          if (reply.type === 'done') resolve(reply.outcome);
+          else reject(reply.cancelled ? new CancelledError(reply.message) : new Error(reply.message));
+        };
+        const onError = (error: Error) => {
+          cleanup();
+          reject(error);
+        };
+        slot.worker.on('message', onMessage);
+        slot.worker.on('error', onError);
+        slot.worker.postMessage({ type: 'run', task });
+      });
+    } finally {
+      this.#release(slot);
+    }
+  }
+
+  async #acquire(): Promise<Slot> {
+    const free = this.#slots.find((slot) => !slot.busy);
+    if (free) {
+      free.busy = true;
+      return free;
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(slot: Slot): void {
+    const next = this.#waiting.shift();
+    if (next) next(slot);
+    else slot.busy = false;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
+  }
+}

@@ -7,12 +7,12 @@ import { withDatabase, type DatabaseFlags } from '../context.js';
 import { printResult, type OutputOptions } from '../output.js';
 import { formatStatus, readStatus, type StatusReport } from './status.js';
 
-/** What `retrain start` does today; the API, dashboard, scheduler and workers join it as they are built. */
+/**
+ * What `retrain start` does not do yet: it prepares the database and the demo market; the
+ * scheduler, worker and monitoring run under `retrain worker`, a retraining under `retrain run`.
+ */
 const NOT_BUILT_YET = [
-  'retraining jobs (the PPO/CPPO engine exists as a library, not yet as a job)',
-  'monitoring on a schedule (`retrain monitor` runs a round now, `retrain health` reports)',
-  'the scheduler and workers',
-  'the HTTP API and dashboard',
+  'the HTTP API and dashboard (until then: `retrain worker` runs the schedule, jobs and monitoring; `retrain run` retrains now)',
 ];
 
 interface StartResult {

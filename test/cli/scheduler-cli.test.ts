@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TSX_LOADER } from '../helpers/cli.js';
+import { createTestDatabase, SERVER_URL, type TestDatabase } from '../helpers/database.js';
+import { migrate } from '../../src/db/migrate.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+// Two processes can share a database only on a server; the embedded one belongs to one process.
+describe.skipIf(!SERVER_URL)('two scheduler processes on one server database', () => {
+  let test: TestDatabase;
+  const bossSchema = `boss_${Math.random().toString(36).slice(2, 10)}`;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    test = await createTestDatabase();
+    await migrate(test.db);
+  });
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await test.db.exec(`DROP SCHEMA IF EXISTS ${bossSchema} CASCADE`);
+    await test.close();
+  });
+
+  it('fire one retraining per cron tick between them', async () => {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: test.url!,
+      RETRAINING_BOSS_SCHEMA: bossSchema,
+      RETRAINING_CONFIG_JSON: JSON.stringify({ schedule: { enabled: true, cronExpression: '* * * * *' } }),
+      RETRAINING_QUEUE_POLL_SECONDS: '0.5',
+      LOG_LEVEL: 'warn',
+    };
+    for (let i = 0; i < 2; i++) {
+      children.push(
+        spawn(process.execPath, ['--import', TSX_LOADER, MAIN, 'worker'], {
+          env,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        }),
+      );
+    }
+    const ticks = async () =>
+      (
+        await test.db.query<{ minute: Date; runs: number }>(
+          `SELECT date_trunc('minute', created_at) AS minute, count(*)::int AS runs FROM retraining_jobs
+           WHERE trigger = 'schedule' GROUP BY 1 ORDER BY 1`,
+        )
+      ).rows;
+    // pg-boss checks schedules about every 30 s: a tick's job appears within a minute of it.
+    const deadline = Date.now() + 150_000;
+    while (Date.now() < deadline && (await ticks()).length < 2) await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 5000));
+    const rows = await ticks();
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.map((row) => row.runs)).toEqual(rows.map(() => 1));
+    // Each tick ran (and was rightly skipped: no market data) on one of the two workers.
+    const runs = await test.db.query<{ status: string; error: string }>(
+      `SELECT status, error FROM retraining_jobs WHERE trigger = 'schedule'`,
+    );
+    for (const run of runs.rows)
+      expect(run).toMatchObject({ status: 'skipped', error: expect.stringMatching(/^no market bars/) });
+  }, 200_000);
+});

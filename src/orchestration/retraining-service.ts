@@ -213,7 +213,7 @@ export class RetrainingService {
   }
 
   /** Rolls production back to the last good version (or `version`); the reason is required and kept. */
-  rollbackModel(reason: string, version?: string): Promise<DeploymentResult> {
+  async rollbackModel(reason: string, version?: string): Promise<DeploymentResult> {
     if (typeof reason !== 'string' || !reason.trim())
       throw new ValidationError('a rollback needs a reason', 'reason');
     return this.#options.deployments.rollback({

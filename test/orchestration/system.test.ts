@@ -4,7 +4,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { Logger } from '../../src/logging/logger.js';
 import { seedDemoData } from '../../src/market/demo.js';
 import { nextRuns } from '../../src/orchestration/jobs.js';
-import { RetrainingSystem } from '../../src/orchestration/system.js';
+import { quickStartRetraining, RetrainingFactory, RetrainingSystem } from '../../src/orchestration/system.js';
 import type { RetrainingJobRow } from '../../src/store/retraining-jobs.js';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
@@ -66,6 +66,52 @@ describe(`the retraining system with its job queue (${BACKEND})`, () => {
       await system.stop();
     }
   }, 180_000);
+});
+
+describe(`quickStartRetraining and RetrainingFactory (${BACKEND})`, () => {
+  it('start a system whose services the README reaches, with a status, and stop it', async () => {
+    const own = await createTestDatabase();
+    const schema = own.schema ? `${own.schema}_boss` : 'pgboss';
+    try {
+      const { system, stop, getStatus } = await quickStartRetraining(
+        { schedule: { enabled: false } },
+        {
+          db: own.db,
+          ...(own.url ? { databaseUrl: own.url } : {}),
+          bossSchema: schema,
+          logger: new Logger({ logToConsole: false }),
+          env: {},
+        },
+      );
+      expect(RetrainingFactory.getInstance()).toBe(RetrainingFactory.getInstance());
+      expect(system._services.retrainingService).toBe(system.services.retrainingService);
+      expect(Object.keys(system._services).sort()).toEqual([
+        'abTestManager',
+        'alerter',
+        'dataCollector',
+        'deploymentManager',
+        'modelTrainer',
+        'monitoringService',
+        'retrainingService',
+      ]);
+      const status = await getStatus();
+      expect(status).toMatchObject({
+        running: true,
+        currentJob: null,
+        productionVersion: null,
+        nextRuns: [],
+      });
+      expect(status.health.issues).toContain('no model version is in production');
+      await expect(system._services.retrainingService.rollbackModel(' ')).rejects.toThrow(
+        'a rollback needs a reason',
+      );
+      await stop();
+      expect(system.isRunning).toBe(false);
+    } finally {
+      if (own.schema) await own.db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await own.close();
+    }
+  }, 60_000);
 });
 
 describe('nextRuns', () => {

@@ -4,6 +4,7 @@
  */
 import { benchDrift } from './drift.js';
 import { benchFeatures } from './features.js';
+import { benchHpoScaling } from './hpo-scaling.js';
 import { benchInference } from './inference.js';
 import { benchIngest } from './ingest.js';
 import { benchPpo } from './ppo.js';
@@ -14,6 +15,7 @@ import { benchValidate } from './validate.js';
 const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
   features: benchFeatures,
   drift: benchDrift,
+  hpo_scaling: benchHpoScaling,
   ingest: benchIngest,
   ppo: benchPpo,
   inference: benchInference,

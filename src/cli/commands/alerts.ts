@@ -2,14 +2,12 @@ import type { Command } from 'commander';
 import { ValidationError } from '../../errors.js';
 import { acknowledgeAlert, listAlerts, resolveAlert, type AlertRow } from '../../store/alerts.js';
 import { withDatabase, type DatabaseFlags } from '../context.js';
+import { commonOptions } from '../options.js';
 import { printResult, table, type OutputOptions } from '../output.js';
 
 type Flags = OutputOptions & DatabaseFlags;
 
-const common = (command: Command) =>
-  command
-    .option('--json', 'print one JSON document for scripts')
-    .option('--data-dir <dir>', 'embedded database folder (default RETRAINING_DATA_DIR or ./.retraining)');
+const common = (command: Command) => commonOptions(command, { config: false });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -8,15 +8,12 @@ import { compareVersionRows } from '../../registry/registry.js';
 import { findActiveAbTest } from '../../store/ab-tests.js';
 import { listVersions } from '../../store/versions.js';
 import { withDatabase, type DatabaseFlags } from '../context.js';
+import { commonOptions } from '../options.js';
 import { printResult, table, type OutputOptions } from '../output.js';
 
 type Flags = OutputOptions & DatabaseFlags & { config?: string };
 
-const common = (command: Command) =>
-  command
-    .option('--json', 'print one JSON document for scripts')
-    .option('--config <file>', 'configuration file (default RETRAINING_CONFIG or ./retraining.config.json)')
-    .option('--data-dir <dir>', 'embedded database folder (default RETRAINING_DATA_DIR or ./.retraining)');
+const common = (command: Command) => commonOptions(command);
 
 async function withManagers<T>(
   flags: Flags,

@@ -9,15 +9,12 @@ import { channelsFromEnvironment } from '../../monitoring/alerts/environment.js'
 import type { SystemHealth } from '../../monitoring/health.js';
 import { MonitoringService, type MonitoringReport } from '../../monitoring/monitoring-service.js';
 import { withDatabase, type DatabaseFlags } from '../context.js';
+import { commonOptions } from '../options.js';
 import { printResult, table, type OutputOptions } from '../output.js';
 
 type Flags = OutputOptions & DatabaseFlags & { config?: string };
 
-const common = (command: Command) =>
-  command
-    .option('--json', 'print one JSON document for scripts')
-    .option('--config <file>', 'configuration file (default RETRAINING_CONFIG or ./retraining.config.json)')
-    .option('--data-dir <dir>', 'embedded database folder (default RETRAINING_DATA_DIR or ./.retraining)');
+const common = (command: Command) => commonOptions(command);
 
 function formatHealth(health: SystemHealth): string {
   return [

@@ -6,16 +6,13 @@ import { Logger } from '../../logging/logger.js';
 import { nextRuns } from '../../orchestration/jobs.js';
 import type { PipelineResult, PipelineStage } from '../../orchestration/pipeline.js';
 import { RetrainingSystem } from '../../orchestration/system.js';
+import { commonOptions } from '../options.js';
 import { printResult, table, type OutputOptions } from '../output.js';
 import { progressLine } from '../progress.js';
 
 type Flags = OutputOptions & { config?: string; dataDir?: string };
 
-const common = (command: Command) =>
-  command
-    .option('--json', 'print one JSON document for scripts')
-    .option('--config <file>', 'configuration file (default RETRAINING_CONFIG or ./retraining.config.json)')
-    .option('--data-dir <dir>', 'embedded database folder (default RETRAINING_DATA_DIR or ./.retraining)');
+const common = (command: Command) => commonOptions(command);
 
 const fmt = (value: number | null | undefined, digits = 3) =>
   typeof value === 'number' ? Number(value.toFixed(digits)).toString() : '-';

@@ -69,8 +69,18 @@ describe(`retrain CLI on the database (${BACKEND})`, () => {
     expect(report.schemaVersion).toBe(MIGRATIONS.length);
     expect(report.tables).toMatchObject({ ml_model_versions: 0, market_bars: 0, live_trades: 0 });
     expect(Object.keys(report.tables)).toHaveLength(TABLES.length);
+    // The next scheduled runs: the default is weekly, Sunday 02:00 UTC.
+    expect(report).toMatchObject({
+      production: null,
+      currentJob: null,
+      schedule: { enabled: true, cronExpression: '0 2 * * 0', timezone: 'UTC' },
+    });
+    const next = (report as unknown as { schedule: { nextRuns: string[] } }).schedule.nextRuns;
+    expect(next).toHaveLength(3);
+    for (const run of next) expect(new Date(run).getUTCDay()).toBe(0);
 
     const human = await runRetrain(['status'], env);
+    expect(human.stdout).toMatch(/^schedule: 0 2 \* \* 0 \(UTC\), next \d{4}-/m);
     expect(human.stdout).toMatch(new RegExp(`schema version ${MIGRATIONS.length} \\(current\\)`));
     expect(human.stdout).toMatch(/ml_model_versions\s+0/);
   });

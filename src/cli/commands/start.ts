@@ -55,7 +55,7 @@ export function registerStart(program: Command): void {
               barsInserted: demo.bars.stored.inserted,
               tradesInserted: demo.trades.stored.inserted,
             },
-            status: await readStatus(db),
+            status: await readStatus(db, loaded.config),
             notBuiltYet: NOT_BUILT_YET,
           };
         },

@@ -6,7 +6,7 @@
  *   action a    → p_t = positions[a], held from the close of t to the close of t + 1
  *   cost        = |p_t − p_{t−1}| · (commissionBps + slippageBps) / 1e4 + (p_t ≠ p_{t−1} ? fixedFee : 0)
  *   net         = p_t · returns[t] − cost
- *   reward      = rewardScale · (net − ½ · riskAversion · net² / σ)
+ *   reward      = rewardScale · (net − ½ · riskAversion · net²)
  *   t ← t + 1; done when episodeLength steps were taken or t + 1 is the series' last row (no return).
  * Every change of position pays, entering and leaving alike; a flip from −1 to +1 trades 2 units.
  * Episodes start flat and are truncated, not liquidated: the position held at the end is not charged
@@ -46,6 +46,10 @@ export const DEFAULT_ENVIRONMENT_CONFIG: Readonly<EnvironmentConfig> = Object.fr
   seed: 1,
   /** Rewards are net returns × rewardScale, so ~1e-3 per-bar returns are O(0.1–1) for the value network. */
   rewardScale: 100,
+  /**
+   * Weight of the mean-variance penalty ½·riskAversion·net² on each step, in 1/return units; 0
+   * rewards plain PnL. Training sets it from its scale-free `riskAversion` (train.ts).
+   */
   riskAversion: 0,
   /** true: start at a random row of a random series (weighted by tradable bars); false: sweep in order. */
   randomStart: true,
@@ -92,7 +96,7 @@ export function createTradingEnvironment(
     cumulativeBars[i] = (cumulativeBars[i - 1] ?? 0) + s.returns.length - s.firstRow;
   });
   const totalBars = cumulativeBars[series.length - 1]!;
-  const riskPenalty = riskAversion > 0 ? (0.5 * riskAversion) / returnScale(series) : 0;
+  const riskPenalty = 0.5 * riskAversion;
 
   const seriesOf = new Int32Array(numEnvs);
   const cursor = new Int32Array(numEnvs); // global row of the current observation
@@ -263,17 +267,6 @@ export function checkNoLookAhead<Bar>(
   return { ok: violations.length === 0, violations };
 }
 
-/** Root mean square of the tradable bars' returns pooled over series: the σ of the risk penalty. */
-function returnScale(series: readonly MarketSeries[]): number {
-  let squares = 0;
-  let count = 0;
-  for (const s of series) {
-    for (let t = s.firstRow; t < s.returns.length; t++) squares += s.returns[t]! ** 2;
-    count += s.returns.length - s.firstRow;
-  }
-  return Math.sqrt(squares / count) || 1;
-}
-
 function tradeCost(traded: number, costPerUnit: number, fixedFee: number): number {
   return traded * costPerUnit + (traded > 0 ? fixedFee : 0);
 }
@@ -331,6 +324,9 @@ function resolveConfig(config: Partial<EnvironmentConfig>): EnvironmentConfig {
   }
   if (!(c.rewardScale > 0 && c.rewardScale < Infinity)) {
     throw invalid('rewardScale', c.rewardScale, 'a positive finite number');
+  }
+  if (!(c.riskAversion >= 0 && c.riskAversion < Infinity)) {
+    throw invalid('riskAversion', c.riskAversion, 'a finite number ≥ 0');
   }
   return c;
 }

@@ -86,6 +86,25 @@ describe('createTradingEnvironment', () => {
     rewards.forEach((reward, k) => expect(reward).toBeCloseTo(handRewards[k]!, 5));
   });
 
+  it('takes ½ · riskAversion · net² off each net return, flat or not', () => {
+    const env = createTradingEnvironment([handMade], {
+      numEnvs: 1,
+      costs: COSTS,
+      rewardScale: 100,
+      riskAversion: 20,
+      randomStart: false,
+    });
+    env.reset();
+    const rewards = handActions.map((action) => env.step(Int32Array.of(action)).rewards[0]!);
+    // Enter long: net 0.01 − 0.00025 = 0.00975, penalty 10 · 0.00975² ≈ 0.00095.
+    expect(rewards[0]).toBeCloseTo(100 * (0.00975 - 10 * 0.00975 ** 2), 5);
+    rewards.forEach((reward, k) => {
+      const net = handRewards[k]! / 100;
+      expect(reward).toBeCloseTo(100 * (net - 10 * net * net), 5);
+    });
+    expect(() => createTradingEnvironment([handMade], { riskAversion: -1 })).toThrow(/riskAversion/);
+  });
+
   it('shows the feature row then the position held going into it', () => {
     const env = createTradingEnvironment([handMade], { numEnvs: 1, randomStart: false });
     expect(Array.from(env.reset())).toEqual([0, 0, 0]);

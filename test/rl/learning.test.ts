@@ -11,72 +11,87 @@ import { DEFAULT_COST_MODEL } from '../../src/rl/types.js';
 
 const PERIODS_5M = 252 * 78;
 const WARMUP = 200;
+/** 90 sessions to train on (the last 20 % of them validate), 110 held out: ≈25,700 test bars. */
+const TRAIN_SESSIONS = 90;
+const SESSIONS = 200;
 
 describe('the agent learns a market whose best policy is known', () => {
-  it('beats a random policy on held-out data by a wide margin and keeps trading to the end', async () => {
-    const market = generateSyntheticMarket({ seed: 11, sessions: 120 });
-    const symbols = ['SYNA', 'SYNB', 'SYNC'];
-    const train: Record<string, ReturnType<typeof symbolBars>> = {};
-    const test: Record<string, ReturnType<typeof symbolBars>> = {};
-    const oracleReturns: number[] = [];
-    for (const symbol of symbols) {
-      const bars = symbolBars(market, symbol);
-      const cut = Math.floor(bars.length * 0.75);
-      train[symbol] = bars.slice(0, cut);
-      test[symbol] = bars.slice(cut - WARMUP);
-    }
-    const result = await trainPolicy({
-      bars: train,
-      config: {
-        ...DEFAULT_TRAINING_CONFIG,
-        iterations: 250,
-        patience: 1000,
-        seed: 3,
-        periodsPerYear: PERIODS_5M,
-      },
-    });
-    const { series } = buildMarketSeries(test, { normaliser: result.normaliser, firstRow: WARMUP });
-    const agent = new TradingPolicy(result.weights.actor, 'greedy');
-    const random = new Random('random-policy');
-    const agentReturns: number[] = [];
-    const randomReturns: number[] = [];
-    for (const s of series) {
-      const bars = test[s.symbol]!;
-      const evaluation = evaluatePolicy(s, (observation) => agent.act(observation));
-      agentReturns.push(...evaluation.returns);
-      randomReturns.push(...evaluatePolicy(s, () => random.int(3)).returns);
-      // The known best policy on the same bars, with the same costs, from the generator's truth.
-      const truth = market.truth[s.symbol]!.oraclePosition;
-      const offset = symbolBars(market, s.symbol).length - bars.length;
-      const oracle = evaluatePolicy(s, (_, row) => truth[offset + row]! + 1);
-      oracleReturns.push(...oracle.returns);
-
-      const report = backtestPositions({
-        positions: evaluation.positions,
-        returns: s.returns.subarray(s.firstRow),
-        costs: DEFAULT_COST_MODEL,
-        periodsPerYear: PERIODS_5M,
-        actions: evaluation.actions,
-        actionCount: 3,
+  it(
+    'reaches 70 % of the best policy’s held-out Sharpe, far above a random policy, and keeps trading to the end',
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const market = generateSyntheticMarket({ seed: 11, sessions: SESSIONS });
+      const symbols = ['SYNA', 'SYNB', 'SYNC'];
+      const train: Record<string, ReturnType<typeof symbolBars>> = {};
+      const test: Record<string, ReturnType<typeof symbolBars>> = {};
+      const oracleReturns: number[] = [];
+      for (const symbol of symbols) {
+        const bars = symbolBars(market, symbol);
+        const cut = TRAIN_SESSIONS * 78;
+        train[symbol] = bars.slice(0, cut);
+        test[symbol] = bars.slice(cut - WARMUP);
+      }
+      const result = await trainPolicy({
+        bars: train,
+        config: {
+          ...DEFAULT_TRAINING_CONFIG,
+          iterations: 250,
+          patience: 1000,
+          seed: 3,
+          periodsPerYear: PERIODS_5M,
+          // What reaches the goal (docs/benchmarks.md, "Learning quality"): a mean-variance reward, as
+          // the agent is judged by its Sharpe ratio; a credit horizon of ~20 bars, not ~100; and the
+          // latest checkpoint within one standard error of the best validation Sharpe.
+          riskAversion: 0.3,
+          selectionTolerance: 1,
+          ppo: { ...DEFAULT_TRAINING_CONFIG.ppo, gamma: 0.95, gaeLambda: 0.9 },
+        },
       });
-      expect(report.summary.flags.neverTrades).toBe(false);
-      expect(report.summary.flags.alwaysSameAction).toBe(false);
-      // A greedy policy that stops trading after a while still changes position in the last quarter.
-      const lastQuarter = evaluation.positions.subarray(Math.floor(evaluation.positions.length * 0.75));
-      expect(new Set(lastQuarter).size).toBeGreaterThan(1);
-    }
-    const oracleSharpe = sharpeRatio(oracleReturns, PERIODS_5M)!;
-    const agentSharpe = sharpeRatio(agentReturns, PERIODS_5M)!;
-    const randomSharpe = sharpeRatio(randomReturns, PERIODS_5M) ?? 0;
-    console.info(
-      `held-out Sharpe: best known policy ${oracleSharpe.toFixed(2)}, agent ${agentSharpe.toFixed(2)} ` +
-        `(${((agentSharpe / oracleSharpe) * 100).toFixed(0)} %), random ${randomSharpe.toFixed(2)}`,
-    );
-    expect(oracleSharpe).toBeGreaterThan(5);
-    // Issue 4 asks for 70 % of the best policy. Measured with the default PPO settings: 63 % with
-    // this seed (8.2 of 13.0), 30–50 % with others, because the checkpoint chosen on a noisy
-    // validation Sharpe does not always carry over; the guard holds what is reliable today.
-    expect(agentSharpe).toBeGreaterThan(0.4 * oracleSharpe);
-    expect(agentSharpe).toBeGreaterThan(randomSharpe + 5);
-  });
+      const { series } = buildMarketSeries(test, { normaliser: result.normaliser, firstRow: WARMUP });
+      const agent = new TradingPolicy(result.weights.actor, 'greedy');
+      const random = new Random('random-policy');
+      const agentReturns: number[] = [];
+      const randomReturns: number[] = [];
+      for (const s of series) {
+        const bars = test[s.symbol]!;
+        const evaluation = evaluatePolicy(s, (observation) => agent.act(observation));
+        agentReturns.push(...evaluation.returns);
+        randomReturns.push(...evaluatePolicy(s, () => random.int(3)).returns);
+        // The known best policy on the same bars, with the same costs, from the generator's truth.
+        const truth = market.truth[s.symbol]!.oraclePosition;
+        const offset = symbolBars(market, s.symbol).length - bars.length;
+        const oracle = evaluatePolicy(s, (_, row) => truth[offset + row]! + 1);
+        oracleReturns.push(...oracle.returns);
+
+        const report = backtestPositions({
+          positions: evaluation.positions,
+          returns: s.returns.subarray(s.firstRow),
+          costs: DEFAULT_COST_MODEL,
+          periodsPerYear: PERIODS_5M,
+          actions: evaluation.actions,
+          actionCount: 3,
+        });
+        expect(report.summary.flags.neverTrades).toBe(false);
+        expect(report.summary.flags.alwaysSameAction).toBe(false);
+        // A greedy policy that stops trading after a while still changes position in the last quarter.
+        const lastQuarter = evaluation.positions.subarray(Math.floor(evaluation.positions.length * 0.75));
+        expect(new Set(lastQuarter).size).toBeGreaterThan(1);
+      }
+      const oracleSharpe = sharpeRatio(oracleReturns, PERIODS_5M)!;
+      const agentSharpe = sharpeRatio(agentReturns, PERIODS_5M)!;
+      const randomSharpe = sharpeRatio(randomReturns, PERIODS_5M) ?? 0;
+      console.info(
+        `held-out Sharpe: best known policy ${oracleSharpe.toFixed(2)}, agent ${agentSharpe.toFixed(2)} ` +
+          `(${((agentSharpe / oracleSharpe) * 100).toFixed(0)} %), random ${randomSharpe.toFixed(2)}`,
+      );
+      expect(oracleSharpe).toBeGreaterThan(5);
+      // Issue 4: 70 % of the best policy. Measured on these bars: 72 % with this seed, 69 / 77 / 72 %
+      // with seeds 1 / 2 / 4; 24 % for seed 1 with the default settings (docs/benchmarks.md).
+      expect(agentSharpe).toBeGreaterThan(0.7 * oracleSharpe);
+      // A random policy changes position on 2 bars of 3 and pays for it: its Sharpe is far below 0.
+      expect(agentSharpe).toBeGreaterThan(randomSharpe + 5);
+    },
+  );
 });

@@ -8,6 +8,8 @@ import { checkNoLookAhead } from '../../src/rl/environment.js';
 import { buildMarketSeries } from '../../src/rl/market-series.js';
 import {
   DEFAULT_TRAINING_CONFIG,
+  returnScale,
+  sharpeStandardError,
   trainOnSeries,
   trainPolicy,
   type TrainingConfig,
@@ -128,6 +130,34 @@ describe('training', () => {
     expect(early.stoppedEarly).toBe(true);
     expect(early.iterationsRun).toBeLessThan(40);
     expect(early.bestIteration).toBeLessThanOrEqual(early.iterationsRun);
+  });
+
+  it('keeps the latest checkpoint within selectionTolerance standard errors of the best validation Sharpe', async () => {
+    const result = await trainPolicy({ bars, config: small({ iterations: 12, selectionTolerance: 1 }) });
+    const scores = result.history.map((progress) => progress.validationSharpe!);
+    const best = Math.max(...scores);
+    const validationBars = result.validation.reduce((sum, s) => sum + s.returns.length - s.firstRow, 0);
+    const band = sharpeStandardError(best, validationBars, { periodsPerYear: PERIODS_5M });
+    const expected = scores.findLastIndex((score) => score >= best - band) + 1;
+    expect(result.bestIteration).toBe(expected);
+    expect(result.bestValidationSharpe).toBe(scores[expected - 1]);
+    const strict = await trainPolicy({ bars, config: small({ iterations: 12, selectionTolerance: 0 }) });
+    expect(strict.bestIteration).toBe(scores.indexOf(best) + 1);
+    expect(strict.bestValidationSharpe).toBe(best);
+  });
+
+  it('measures the Sharpe standard error (Lo 2002) and the return scale by hand', () => {
+    // Annual Sharpe 2 on 252 daily bars: √((252 + 2²/2) / 252) = √(254/252).
+    expect(sharpeStandardError(2, 252, { periodsPerYear: 252 })).toBeCloseTo(Math.sqrt(254 / 252), 12);
+    expect(sharpeStandardError(-Infinity, 252, { periodsPerYear: 252 })).toBe(0);
+    const series = {
+      symbol: 'A',
+      features: new Float32Array(4),
+      featureCount: 1,
+      returns: Float64Array.of(0.5, 0.03, -0.04),
+      firstRow: 1,
+    };
+    expect(returnScale([series])).toBeCloseTo(Math.sqrt((0.03 ** 2 + 0.04 ** 2) / 2), 12);
   });
 
   it('a planted look-ahead feature makes held-out results implausibly good, and the no-look-ahead check catches it', async () => {

@@ -77,6 +77,11 @@ export class Predictor {
     this.random = new Random(options.seed ?? 1).fork('prediction-samples');
   }
 
+  /** Whether a production model is loaded and predictions can be served. */
+  get ready(): boolean {
+    return this.state !== null;
+  }
+
   async start(): Promise<void> {
     await this.refresh();
     this.stopListening = await this.db

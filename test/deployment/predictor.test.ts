@@ -7,14 +7,12 @@ import { Predictor } from '../../src/deployment/predictor.js';
 import { ValidationError } from '../../src/errors.js';
 import { FEATURE_NAMES } from '../../src/market/features.js';
 import { generateSyntheticMarket, symbolBars } from '../../src/market/synthetic.js';
-import { registerVersion } from '../../src/registry/registry.js';
 import { initTensorFlow } from '../../src/rl/backend.js';
-import { PpoAgent } from '../../src/rl/ppo.js';
-import { Random } from '../../src/rl/random.js';
 import { insertAbTest } from '../../src/store/ab-tests.js';
 import { listPredictionSamples } from '../../src/store/prediction-samples.js';
 import { setVersionStatus } from '../../src/store/versions.js';
 import { BACKEND, createTestDatabase, SERVER_URL, type TestDatabase } from '../helpers/database.js';
+import { registerRandomModel } from '../helpers/models.js';
 
 let test: TestDatabase;
 let predictor: Predictor | undefined;
@@ -33,39 +31,7 @@ afterEach(async () => {
   await test.close();
 });
 
-async function register(seed: string): Promise<string> {
-  const random = new Random(seed);
-  const agent = PpoAgent.create(featureCount + 1, 3, [16, 16], random);
-  // Weights large enough that different versions choose different actions.
-  agent.actor.assign(
-    agent.actor.readWeights().map((w) => ({ ...w, kernel: w.kernel.map(() => random.normal()) })),
-  );
-  const weights = agent.readWeights();
-  agent.dispose();
-  const row = await registerVersion(test.db, {
-    modelType: 'ppo',
-    trainedOn: new Date(),
-    dataPoints: 100,
-    metrics: {},
-    config: {},
-    artifact: {
-      weights,
-      normaliser: {
-        names: [...FEATURE_NAMES],
-        mean: Array(featureCount).fill(0),
-        std: Array(featureCount).fill(1),
-        clip: 5,
-      },
-      config: { positions: [-1, 0, 1], inference: 'greedy' },
-      metadata: {},
-    },
-    dataWindow: { start: new Date(0), end: new Date() },
-    dataHash: '0'.repeat(64),
-    seed: 1,
-  });
-  await setVersionStatus(test.db, row.version, 'validated');
-  return row.version;
-}
+const register = (seed: string) => registerRandomModel(test.db, seed);
 
 const features = (i: number) => Array.from({ length: featureCount }, (_, k) => Math.sin(i * 0.37 + k));
 const waitFor = async (condition: () => boolean, ms = 10_000) => {

@@ -1,0 +1,142 @@
+/**
+ * Every failure answered as `{ error: { code, message, field? } }` with its status: 400 invalid
+ * input, 401/403 keys, 404 unknown thing, 409 illegal transition or cooldown, 413 body too large,
+ * 429 rate limit, 503 database down. Never a stack trace; an unexpected error is logged and
+ * answered with a generic 500.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { RetrainingError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+/** An HTTP answer raised from a route: a status with our error body. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const errorBody = (code: string, message: string, field?: string): ErrorBody => ({
+  error: { code, message, ...(field !== undefined ? { field } : {}) },
+});
+
+/** SQLSTATE classes and socket errors that mean the database cannot be reached right now. */
+function isDatabaseDown(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (/^(08|57P0|53)/.test(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|Client has encountered a connection error|PGlite is closed|after calling end on the pool/i.test(
+    message,
+  );
+}
+
+/** `/bars/0/close` → `bars[0].close`; a missing property appended. */
+function fieldOf(error: FastifyError): string | undefined {
+  const first = error.validation?.[0];
+  if (!first) return undefined;
+  const parts = first.instancePath.split('/').filter(Boolean);
+  const missing =
+    (first.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
+  if (missing.missingProperty) parts.push(missing.missingProperty);
+  if (missing.additionalProperty) parts.push(missing.additionalProperty);
+  let field = '';
+  for (const part of parts) field += /^\d+$/.test(part) ? `[${part}]` : field ? `.${part}` : part;
+  return field || undefined;
+}
+
+function validationMessage(error: FastifyError, field: string | undefined): string {
+  const first = error.validation![0]!;
+  const where = error.validationContext === 'body' ? 'request body' : (error.validationContext ?? 'request');
+  const params = first.params as { additionalProperty?: string; allowedValues?: unknown[] };
+  if (first.keyword === 'additionalProperties')
+    return `${where}: unknown field "${field}"; check the field name against /docs`;
+  if (first.keyword === 'enum' && params.allowedValues)
+    return `${where}: ${field} must be one of ${params.allowedValues.map(String).join(', ')}`;
+  return `${where}: ${field ? `${field} ` : ''}${first.message ?? 'is invalid'}`;
+}
+
+export function errorHandler(logger: Logger) {
+  return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void => {
+    if (error instanceof HttpError) {
+      void reply.status(error.statusCode).send(errorBody(error.code, error.message, error.field));
+      return;
+    }
+    if (error instanceof RetrainingError) {
+      const field = (error as { field?: string }).field;
+      const status = isDatabaseDown(error.cause) ? 503 : error.httpStatus;
+      if (status >= 500)
+        logger.error(`request ${request.method} ${request.routeOptions.url ?? request.url} failed`, error);
+      void reply
+        .status(status)
+        .send(
+          errorBody(
+            error.code,
+            status >= 500 && error.httpStatus < 500 ? 'internal error' : error.message,
+            field,
+          ),
+        );
+      return;
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      const field = fieldOf(fastifyError);
+      void reply.status(400).send(errorBody('invalid_input', validationMessage(fastifyError, field), field));
+      return;
+    }
+    if (isDatabaseDown(error)) {
+      logger.warn('database unavailable', { route: request.routeOptions.url, reason: error.message });
+      void reply
+        .status(503)
+        .send(errorBody('database_unavailable', 'the database cannot be reached; retry shortly'));
+      return;
+    }
+    const status = fastifyError.statusCode ?? 500;
+    if (status === 413) {
+      void reply
+        .status(413)
+        .send(errorBody('body_too_large', 'the request body is larger than this route accepts'));
+      return;
+    }
+    if (status === 429) {
+      void reply.status(429).send(errorBody('rate_limited', error.message));
+      return;
+    }
+    if (status >= 400 && status < 500) {
+      // Fastify's own client errors (malformed JSON, wrong content type, empty body).
+      void reply.status(status).send(errorBody(clientCode(fastifyError), clientMessage(fastifyError)));
+      return;
+    }
+    logger.error(`request ${request.method} ${request.routeOptions.url ?? request.url} failed`, error);
+    void reply.status(500).send(errorBody('internal', 'internal error; the server log has the details'));
+  };
+}
+
+function clientCode(error: FastifyError): string {
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'unsupported_media_type';
+  return 'invalid_input';
+}
+
+function clientMessage(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'request body is empty; expected a JSON object';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'expected Content-Type: application/json';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    default:
+      if (error instanceof SyntaxError || /JSON/i.test(error.message))
+        return `request body is not valid JSON: ${error.message}`;
+      return error.message;
+  }
+}

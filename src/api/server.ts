@@ -1,0 +1,258 @@
+/**
+ * The HTTP API over a RetrainingSystem (Fastify): trading bots predict and send trades and bars,
+ * operators read and act, the dashboard listens to an event stream. Every `/v1` route needs a key
+ * (writes the admin key); `/health`, `/metrics` and `/docs` are open. See docs/api.md.
+ */
+import { createHash } from 'node:crypto';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { ConfigError } from '../errors.js';
+import { Predictor } from '../deployment/predictor.js';
+import type { Logger } from '../logging/logger.js';
+import type { RetrainingSystem } from '../orchestration/system.js';
+import { errorBody, errorHandler, HttpError } from './errors.js';
+import { EventHub } from './events.js';
+import { isLoopback, roleOf, type ApiKeys, type KeyRole } from './keys.js';
+import { ApiMetrics } from './metrics.js';
+import { registerMonitoringRoutes } from './routes/monitoring.js';
+import { registerOperatorRoutes } from './routes/operators.js';
+import { registerTradingRoutes } from './routes/trading.js';
+
+export interface ApiServerOptions {
+  system: RetrainingSystem;
+  keys: ApiKeys | null;
+  /** Where the server will listen; a non-loopback host needs keys. Default 127.0.0.1. */
+  host?: string;
+  logger?: Logger;
+  /** Static dashboard files served at `/`; absent, a page that points to the API. */
+  dashboardDir?: string | null;
+  /** Requests per minute per key (or address without one). Default 600; predictions have their own. */
+  rateLimitPerMinute?: number;
+  /** Predictions per minute per key. Default 120,000. */
+  predictRateLimitPerMinute?: number;
+  /** Largest request body in bytes. Default 1 MiB; `/v1/bars` and `/v1/trades` take `ingestBodyLimit`. */
+  bodyLimit?: number;
+  /** Default 32 MiB. */
+  ingestBodyLimit?: number;
+  /** Origins allowed by CORS (comma-separated in RETRAINING_CORS_ORIGINS); default none (off). */
+  corsOrigins?: string[];
+  /** Event stream poll period. Default 1000 ms. */
+  eventPollMs?: number;
+}
+
+export interface ApiContext {
+  system: RetrainingSystem;
+  predictor: Predictor;
+  metrics: ApiMetrics;
+  events: EventHub;
+  options: ApiServerOptions;
+  /** Open event streams, ended when the server closes. */
+  streams: Set<import('node:http').ServerResponse>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: `read` (either key) or `admin`. Default: GET read, others admin. */
+    access?: KeyRole | 'open';
+  }
+  interface FastifyRequest {
+    role?: KeyRole;
+  }
+}
+
+/** Ajv without type coercion for bodies (a string is not a number); params and queries are coerced. */
+function validatorCompiler() {
+  const strict = addFormats.default(
+    new Ajv({
+      allErrors: false,
+      coerceTypes: false,
+      useDefaults: true,
+      removeAdditional: false,
+      strict: false,
+    }),
+  );
+  const coercing = addFormats.default(
+    new Ajv({
+      allErrors: false,
+      coerceTypes: 'array',
+      useDefaults: true,
+      removeAdditional: false,
+      strict: false,
+    }),
+  );
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema);
+}
+
+/** Builds the server (not listening); `listen` with the same host the options named. */
+export async function buildApiServer(options: ApiServerOptions) {
+  const { system } = options;
+  const logger = options.logger ?? system.logger.child({ component: 'api' });
+  const host = options.host ?? '127.0.0.1';
+  if (!options.keys && !isLoopback(host)) {
+    throw new ConfigError([
+      {
+        field: 'HOST',
+        value: host,
+        message: `refusing to listen on ${host} without API keys; set RETRAINING_ADMIN_KEY (and RETRAINING_READ_KEY) or bind to 127.0.0.1`,
+      },
+    ]);
+  }
+  const keys = options.keys;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Deep JSON is refused by the body limit and by Ajv's schemas; prototype keys are dropped.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
+    requestTimeout: 120_000,
+    ajv: { customOptions: { coerceTypes: 'array' } },
+  });
+  app.setValidatorCompiler(validatorCompiler());
+  app.setErrorHandler(errorHandler(logger));
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .status(404)
+      .send(
+        errorBody('route_not_found', `no route ${request.method} ${request.url.split('?')[0]}; see /docs`),
+      );
+  });
+
+  const metrics = new ApiMetrics(system.db);
+  const predictor = new Predictor(system.db, { logger: logger.child({ component: 'predictor' }) });
+  await predictor.start();
+  const events = new EventHub(system.db, {
+    logger,
+    pollMs: options.eventPollMs ?? 1000,
+    onJobFinished: (status, seconds) => metrics.jobFinished(status, seconds),
+  });
+  events.start();
+  const context: ApiContext = { system, predictor, metrics, events, options, streams: new Set() };
+  app.addHook('preClose', async () => {
+    for (const stream of context.streams) stream.end();
+    context.streams.clear();
+  });
+  app.addHook('onClose', async () => {
+    await events.stop();
+    await predictor.stop();
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'ai-trading-retraining API',
+        version: '1',
+        description:
+          'Predictions, ingestion and operations of the continuous retraining system. Send `Authorization: Bearer KEY`: the read key for GET routes, the admin key for everything.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: options.corsOrigins,
+      allowedHeaders: ['Authorization', 'Content-Type'],
+    });
+  }
+  const tokenOf = (request: FastifyRequest): string | null => {
+    const header = request.headers.authorization;
+    if (typeof header !== 'string') return null;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return match ? match[1]! : null;
+  };
+  await app.register(rateLimit, {
+    global: true,
+    max: options.rateLimitPerMinute ?? 600,
+    timeWindow: 60_000,
+    // Per key (hashed: never the key itself in memory dumps of the limiter), else per address.
+    keyGenerator: (request) => {
+      const token = tokenOf(request);
+      return token ? createHash('sha256').update(token).digest('hex').slice(0, 32) : `ip:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, context) => {
+      const error = new HttpError(
+        429,
+        'rate_limited',
+        `too many requests: at most ${context.max} per minute; retry in ${Math.ceil(context.ttl / 1000)} s`,
+      );
+      return Object.assign(error, { statusCode: 429 });
+    },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requests.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unknown',
+      status: String(reply.statusCode),
+    });
+  });
+
+  // Open routes.
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_request, reply) => {
+    void reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', async (request) => {
+        const access = request.routeOptions.config.access ?? (request.method === 'GET' ? 'read' : 'admin');
+        if (access === 'open') return;
+        const token = tokenOf(request);
+        if (!keys) throw new HttpError(503, 'no_keys', 'this server has no API keys configured');
+        if (!token)
+          throw new HttpError(401, 'unauthorized', 'send an API key as `Authorization: Bearer KEY`');
+        const role = roleOf(keys, token);
+        if (!role) throw new HttpError(401, 'unauthorized', 'the API key is not valid');
+        if (access === 'admin' && role !== 'admin')
+          throw new HttpError(
+            403,
+            'forbidden',
+            'this action needs the admin key; the read key can only read',
+          );
+        request.role = role;
+      });
+      registerTradingRoutes(v1, context);
+      registerOperatorRoutes(v1, context);
+      registerMonitoringRoutes(v1, context);
+    },
+    { prefix: '/v1' },
+  );
+
+  if (options.dashboardDir) {
+    await app.register(fastifyStatic, { root: options.dashboardDir, prefix: '/', wildcard: false });
+    app.get('/', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+  } else {
+    app.get('/', { schema: { hide: true } }, async (_request, reply) => {
+      void reply.type('text/html; charset=utf-8');
+      return PLACEHOLDER_PAGE;
+    });
+  }
+  return Object.assign(app, { context });
+}
+
+const PLACEHOLDER_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ai-trading-retraining</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}code{background:#eee;padding:0 .2em}</style>
+</head><body>
+<h1>ai-trading-retraining</h1>
+<p>The system is running. The dashboard is not built into this installation yet; the API is:</p>
+<ul>
+<li><a href="/docs">API documentation</a> (OpenAPI at <code>/docs/json</code>)</li>
+<li><code>curl -H "Authorization: Bearer KEY" http://HOST/v1/status</code></li>
+<li><a href="/metrics">Prometheus metrics</a></li>
+</ul>
+</body></html>
+`;
+
+export type ApiServer = Awaited<ReturnType<typeof buildApiServer>>;

@@ -11,7 +11,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ConfigError } from '../errors.js';
 import { Predictor } from '../deployment/predictor.js';
 import type { Logger } from '../logging/logger.js';
@@ -91,7 +91,7 @@ function validatorCompiler() {
 }
 
 /** Builds the server (not listening); `listen` with the same host the options named. */
-export async function buildApiServer(options: ApiServerOptions) {
+export async function buildApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { system } = options;
   const logger = options.logger ?? system.logger.child({ component: 'api' });
   const host = options.host ?? '127.0.0.1';
@@ -237,7 +237,7 @@ export async function buildApiServer(options: ApiServerOptions) {
       return PLACEHOLDER_PAGE;
     });
   }
-  return Object.assign(app, { context });
+  return { app, context };
 }
 
 const PLACEHOLDER_PAGE = `<!doctype html>
@@ -255,4 +255,7 @@ const PLACEHOLDER_PAGE = `<!doctype html>
 </body></html>
 `;
 
-export type ApiServer = Awaited<ReturnType<typeof buildApiServer>>;
+export interface ApiServer {
+  app: FastifyInstance;
+  context: ApiContext;
+}

@@ -108,7 +108,15 @@ export interface PipelineDependencies {
   now?: () => Date;
   /** Model type of a first model; later ones keep production's. Default ppo. */
   modelType?: ModelType;
+  /**
+   * Days of history the first model reads when none is in production: at least this many, or
+   * `lookbackDays` when longer. A model trained from scratch needs more than a weekly update that
+   * warm-starts from production. Default FIRST_MODEL_LOOKBACK_DAYS.
+   */
+  firstModelLookbackDays?: number;
 }
+
+export const FIRST_MODEL_LOOKBACK_DAYS = 60;
 
 export interface PipelineOptions {
   /** Default: derived from the job id, recorded with the version. */
@@ -198,8 +206,15 @@ export async function runPipeline(
     // collect
     options.onStage?.('collect', 0);
     const end = now();
-    const start = new Date(end.getTime() - config.dataCollection.lookbackDays * 86_400_000);
-    await report(0, `collecting trades and bars from ${start.toISOString()} to ${end.toISOString()}`);
+    const first = (await findProductionVersion(db)) === null;
+    const lookbackDays = first
+      ? Math.max(config.dataCollection.lookbackDays, deps.firstModelLookbackDays ?? FIRST_MODEL_LOOKBACK_DAYS)
+      : config.dataCollection.lookbackDays;
+    const start = new Date(end.getTime() - lookbackDays * 86_400_000);
+    await report(
+      0,
+      `collecting trades and bars from ${start.toISOString()} to ${end.toISOString()}${first ? ` (first model: ${lookbackDays} days)` : ''}`,
+    );
     const stored = await listStoredSymbols(db);
     const finest = finestIntervals(stored);
     if (finest.size === 0)
@@ -218,7 +233,7 @@ export async function runPipeline(
     if (data.trades.length < config.dataCollection.minTradesThreshold) {
       throw new StopRun(
         'skipped',
-        `too few trades: ${data.trades.length} in the last ${config.dataCollection.lookbackDays} days; minTradesThreshold is ${config.dataCollection.minTradesThreshold}`,
+        `too few trades: ${data.trades.length} in the last ${lookbackDays} days; minTradesThreshold is ${config.dataCollection.minTradesThreshold}`,
       );
     }
     const stale = staleSymbols(data.bars, interval, end);

@@ -74,13 +74,13 @@ describe(`HTTP API (${BACKEND})`, () => {
       keys: { admin: ADMIN, read: READ, source: 'environment' },
       eventPollMs: 100,
     });
-    await server.listen({ host: '127.0.0.1', port: 0 });
-    const address = server.server.address() as { port: number };
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = server.app.server.address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
   }, 120_000);
 
   afterAll(async () => {
-    await server?.close();
+    await server?.app.close();
     await system?.stop(0);
     await test?.close();
   });
@@ -455,7 +455,7 @@ describe(`HTTP API limits and refusals (${BACKEND})`, () => {
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) {
-        const answer = await limited.inject({
+        const answer = await limited.app.inject({
           method: 'GET',
           url: '/v1/versions',
           headers: { authorization: `Bearer ${ADMIN}` },
@@ -465,7 +465,7 @@ describe(`HTTP API limits and refusals (${BACKEND})`, () => {
       }
       expect(statuses).toEqual([200, 200, 200, 429]);
     } finally {
-      await limited.close();
+      await limited.app.close();
     }
   });
 
@@ -475,7 +475,7 @@ describe(`HTTP API limits and refusals (${BACKEND})`, () => {
       // The predictor's LISTEN connection would hold the pool open; a closed database is the outage.
       await down.context.predictor.stop();
       await local.db.close();
-      const answer = await down.inject({
+      const answer = await down.app.inject({
         method: 'GET',
         url: '/v1/versions',
         headers: { authorization: `Bearer ${ADMIN}` },
@@ -483,7 +483,7 @@ describe(`HTTP API limits and refusals (${BACKEND})`, () => {
       expect(answer.statusCode).toBe(503);
       expect(answer.json()).toMatchObject({ error: { code: 'database_unavailable' } });
     } finally {
-      await down.close().catch(() => undefined);
+      await down.app.close().catch(() => undefined);
     }
   });
 });

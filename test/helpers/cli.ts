@@ -5,7 +5,7 @@ import { openEmbeddedDatabase } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
 import type { Database } from '../../src/db/types.js';
 import { createTestDatabase, SERVER_URL, type TestDatabase } from './database.js';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -75,4 +75,61 @@ export async function createCliDatabase(prefix: string): Promise<CliDatabase> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A long-running `retrain` child (start, worker) whose output can be waited on. */
+export interface RetrainProcess {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves when the combined stdout and stderr match `pattern`; rejects on timeout or exit. */
+  waitFor: (pattern: RegExp, timeoutMs: number) => Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
+}
+
+export function spawnRetrain(args: string[], env: NodeJS.ProcessEnv, cwd?: string): RetrainProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let closed = false;
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of [...listeners]) listener();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      closed = true;
+      for (const listener of [...listeners]) listener();
+      resolve(code);
+    }),
+  );
+  const waitFor = (pattern: RegExp, timeoutMs: number) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = output.match(pattern);
+        if (match) {
+          done();
+          resolve(match);
+        } else if (closed) {
+          done();
+          reject(new Error(`retrain ${args[0]} exited before printing ${pattern}:\n${output}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting for ${pattern}:\n${output}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
+  return { child, output: () => output, waitFor, exited };
 }

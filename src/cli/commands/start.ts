@@ -1,82 +1,220 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { isLoopback, resolveApiKeys, type ApiKeys } from '../../api/keys.js';
+import { buildApiServer } from '../../api/server.js';
 import { loadConfig } from '../../config/index.js';
+import { DEFAULT_DATA_DIR, openDatabase, resolveDatabaseOptions } from '../../db/connect.js';
 import { migrate } from '../../db/migrate.js';
+import { ConfigError, ValidationError } from '../../errors.js';
+import { Logger } from '../../logging/logger.js';
 import { seedDemoData } from '../../market/demo.js';
+import type { PipelineStage } from '../../orchestration/pipeline.js';
+import { RetrainingSystem } from '../../orchestration/system.js';
 import { tableRowCounts } from '../../store/status.js';
-import { withDatabase, type DatabaseFlags } from '../context.js';
+import { findProductionVersion } from '../../store/versions.js';
+import { commonOptions } from '../options.js';
 import { printResult, type OutputOptions } from '../output.js';
-import { formatStatus, readStatus, type StatusReport } from './status.js';
+import { progressLine } from '../progress.js';
+import { formatStatus, readStatus } from './status.js';
 
-/**
- * What `retrain start` does not do yet: it prepares the database and the demo market; the
- * scheduler, worker and monitoring run under `retrain worker`, a retraining under `retrain run`.
- */
-const NOT_BUILT_YET = [
-  'the HTTP API and dashboard (until then: `retrain worker` runs the schedule, jobs and monitoring; `retrain run` retrains now)',
-];
+type StartFlags = OutputOptions & {
+  config?: string;
+  dataDir?: string;
+  demo?: boolean;
+  host?: string;
+  port?: string;
+  firstModel: boolean;
+};
 
-interface StartResult {
-  config: { valid: true; sources: string[] };
-  migrations: { applied: number };
-  /** Sessions of demo market stored by this start, or null when none was needed. */
-  demo: { sessions: number; barsInserted: number; tradesInserted: number } | null;
-  status: StatusReport;
-  notBuiltYet: string[];
+/** The built dashboard (issue 9), served when present; a page pointing to the API otherwise. */
+const DASHBOARD_DIR = fileURLToPath(new URL('../../../dist/dashboard', import.meta.url));
+
+function listenAddress(flags: StartFlags, env: NodeJS.ProcessEnv): { host: string; port: number } {
+  const host = (flags.host ?? env.HOST?.trim()) || '127.0.0.1';
+  const text = (flags.port ?? env.PORT?.trim()) || '8787';
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError([
+      { field: 'PORT', value: text, message: `PORT "${text}" is not a port number; expected 0-65535` },
+    ]);
+  }
+  return { host, port };
+}
+
+function corsOrigins(env: NodeJS.ProcessEnv): string[] {
+  return (env.RETRAINING_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+}
+
+const displayHost = (host: string) =>
+  host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+
+function keyLines(keys: ApiKeys, url: string): string[] {
+  const origin = keys.source === 'environment' ? 'from the environment' : `stored in ${keys.file}`;
+  return [
+    `dashboard: ${url}/#key=${keys.admin}`,
+    `API:       ${url}/v1  (documentation ${url}/docs)`,
+    `admin key: ${keys.admin}`,
+    ...(keys.read ? [`read key:  ${keys.read}`] : []),
+    `keys ${origin}`,
+  ];
 }
 
 export function registerStart(program: Command): void {
-  program
-    .command('start')
-    .description(
-      'validate the configuration, migrate the database, store the demo market on a new embedded database, report its status',
-    )
-    .option('--demo', 'store (or extend) the demo market and trades even on a server or a database with bars')
-    .option('--no-demo', 'never store the demo market')
-    .option('--json', 'print one JSON document for scripts')
-    .option('--config <file>', 'configuration file (default RETRAINING_CONFIG or ./retraining.config.json)')
-    .option('--data-dir <dir>', 'embedded database folder (default RETRAINING_DATA_DIR or ./.retraining)')
-    .action(async (options: OutputOptions & DatabaseFlags & { config?: string; demo?: boolean }) => {
-      // The configuration is checked before anything touches the database.
-      const loaded = await loadConfig(options.config ? { file: options.config } : {});
-      const result = await withDatabase(
-        options,
-        async (db): Promise<StartResult> => {
-          const report = await migrate(db);
-          // A newcomer's first start gets data to look at; an operator's server database is left alone.
-          const empty = (await tableRowCounts(db)).market_bars === 0;
-          const seed =
-            options.demo === true ? true : options.demo === false ? false : db.kind === 'embedded' && empty;
-          const demo = seed ? await seedDemoData(db) : null;
-          return {
-            config: { valid: true, sources: loaded.sources },
-            migrations: { applied: report.applied.length },
-            demo: demo && {
-              sessions: demo.sessions,
-              barsInserted: demo.bars.stored.inserted,
-              tradesInserted: demo.trades.stored.inserted,
-            },
-            status: await readStatus(db, loaded.config),
-            notBuiltYet: NOT_BUILT_YET,
-          };
+  commonOptions(
+    program
+      .command('start')
+      .description(
+        'run the whole system in one process: HTTP API and dashboard, scheduler, worker and monitoring; on a new embedded database, the demo market and a first model',
+      )
+      .option('--host <host>', 'address to listen on (default HOST or 127.0.0.1)')
+      .option('--port <port>', 'port to listen on (default PORT or 8787)')
+      .option(
+        '--demo',
+        'store (or extend) the demo market and trades even on a server or a database with bars',
+      )
+      .option('--no-demo', 'never store the demo market')
+      .option('--no-first-model', 'do not train a first model when none is in production'),
+  ).action(async (flags: StartFlags) => {
+    const env = process.env;
+    // Everything a start can refuse is checked before anything touches the database.
+    const loaded = await loadConfig(flags.config ? { file: flags.config } : {});
+    const { host, port } = listenAddress(flags, env);
+    const dataDir = flags.dataDir ?? (env.RETRAINING_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
+    const keys = await resolveApiKeys({ env, dataDir, generate: isLoopback(host) });
+    if (!keys) {
+      throw new ConfigError([
+        {
+          field: 'HOST',
+          value: host,
+          message: `refusing to listen on ${host} without API keys; set RETRAINING_ADMIN_KEY (and RETRAINING_READ_KEY) or bind to 127.0.0.1`,
         },
-        { migrate: false },
-      );
-      printResult(options, result, (value) =>
-        [
-          `configuration is valid (${value.config.sources.join(', ')})`,
-          value.migrations.applied > 0
-            ? `applied ${value.migrations.applied} migration(s)`
-            : 'schema is current',
-          ...(value.demo
-            ? [
-                `demo market stored: ${value.demo.sessions} sessions, ${value.demo.barsInserted} new bars, ` +
-                  `${value.demo.tradesInserted} new simulated trades`,
-              ]
-            : []),
-          formatStatus(value.status),
-          '',
-          `Not built yet: ${value.notBuiltYet.join('; ')}.`,
-        ].join('\n'),
-      );
+      ]);
+    }
+    const say = (line: string) => {
+      if (!flags.json) process.stdout.write(`${line}\n`);
+    };
+    const logger = new Logger({ context: { service: 'retrain' }, level: 'warn' });
+
+    const db = await openDatabase({ dataDir });
+    let system: RetrainingSystem | null = null;
+    try {
+      const migrated = await migrate(db);
+      say(`configuration is valid (${loaded.sources.join(', ')})`);
+      if (migrated.applied.length > 0) say(`applied ${migrated.applied.length} migration(s)`);
+      const empty = (await tableRowCounts(db)).market_bars === 0;
+      const seed =
+        flags.demo === true ? true : flags.demo === false ? false : db.kind === 'embedded' && empty;
+      if (seed) {
+        const demo = await seedDemoData(db);
+        say(
+          `demo market stored: ${demo.sessions} sessions, ${demo.bars.stored.inserted} new bars, ${demo.trades.stored.inserted} new simulated trades`,
+        );
+      }
+      const { url: databaseUrl } = resolveDatabaseOptions({});
+      system = await RetrainingSystem.create(loaded.config, {
+        db,
+        logger,
+        ...(databaseUrl ? { databaseUrl } : {}),
+      });
+      const { app: server } = await buildApiServer({
+        system,
+        keys,
+        host,
+        dashboardDir: existsSync(`${DASHBOARD_DIR}/index.html`) ? DASHBOARD_DIR : null,
+        corsOrigins: corsOrigins(env),
+        logger: logger.child({ component: 'api' }),
+      });
+      await server.listen({ host, port });
+      const address = server.server.address();
+      const boundPort = typeof address === 'object' && address ? address.port : port;
+      const url = `http://${displayHost(host)}:${boundPort}`;
+      await system.start();
+      say('');
+      for (const line of keyLines(keys, url)) say(line);
+      say('');
+
+      let stopping = false;
+      const stopped = new Promise<string>((resolve) => {
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          say(`\n${signal}: stopping (the running job finishes its stage or is cancelled)`);
+          resolve(signal);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+
+      if (flags.firstModel && !(await findProductionVersion(db))) {
+        say('no model is in production yet: training a first one (a few minutes; Ctrl-C stops)');
+        const training = firstModel(system, flags, say);
+        const signal = await Promise.race([training.then(() => null), stopped]);
+        if (signal) {
+          await server.close();
+          await system.stop(0);
+          system = null;
+          return;
+        }
+      }
+      const status = await readStatus(db, loaded.config);
+      say(formatStatus(status));
+      say('');
+      say(`ready at ${url}; Ctrl-C stops`);
+      if (flags.json) {
+        printResult(flags, { url, host, port: boundPort, keys: { source: keys.source }, status }, () => '');
+      }
+      await stopped;
+      await server.close();
+      await system.stop();
+      system = null;
+    } finally {
+      if (system) await system.stop(0).catch(() => undefined);
+      await db.close();
+    }
+  });
+}
+
+/** Trains (and, through the gates, deploys) a first model in the foreground, with its progress shown. */
+async function firstModel(
+  system: RetrainingSystem,
+  flags: StartFlags,
+  say: (line: string) => void,
+): Promise<void> {
+  const tty = !flags.json && process.stderr.isTTY === true;
+  const bar = progressLine('first model', tty);
+  let stage: PipelineStage = 'collect';
+  let lastShown = -1;
+  try {
+    const { result } = await system.services.retrainingService.runRetraining({
+      trigger: 'startup',
+      onStage: (next, progress) => {
+        stage = next;
+        bar.update(progress, 1, next);
+        if (!tty) say(`  ${next}`);
+      },
+      onTrainingProgress: (p) => {
+        bar.update(p.iteration, p.iterations, `${stage} ${p.iteration}/${p.iterations}`);
+        const tenth = Math.floor((p.iteration / p.iterations) * 10);
+        if (!tty && tenth > lastShown) {
+          lastShown = tenth;
+          say(`  ${stage} ${p.iteration}/${p.iterations}`);
+        }
+      },
     });
+    bar.done();
+    const deployed = result.outcome?.action === 'deployed' || result.outcome?.action === 'ab_test';
+    say(
+      deployed
+        ? `first model ${result.version}: ${result.reason}`
+        : `no model deployed (${result.status}): ${result.reason}; the schedule will try again, or run \`retrain run\``,
+    );
+  } catch (error) {
+    bar.done();
+    if (error instanceof ValidationError) throw error;
+    say(`first model failed: ${(error as Error).message}; the system keeps running`);
+  }
 }

@@ -8,6 +8,7 @@ import { benchHpoScaling } from './hpo-scaling.js';
 import { benchInference } from './inference.js';
 import { benchIngest } from './ingest.js';
 import { benchPpo } from './ppo.js';
+import { benchPredictHttp } from './predict-http.js';
 import { benchPredictor } from './predictor.js';
 import { benchRetrain } from './retrain.js';
 import { benchValidate } from './validate.js';
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
   ppo: benchPpo,
   inference: benchInference,
   predictor: benchPredictor,
+  predict_http: benchPredictHttp,
   retrain: benchRetrain,
   validate: benchValidate,
 };

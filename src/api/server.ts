@@ -145,6 +145,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
 
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: {
         title: 'ai-trading-retraining API',
         version: '1',

@@ -1,3 +1,4 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApiServer, type ApiServer } from '../../src/api/server.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -394,6 +395,38 @@ describe(`HTTP API (${BACKEND})`, () => {
     expect(text).toContain('streamed alert');
   });
 
+  it('serves every prediction while a deployment swaps the model under concurrent load', async () => {
+    const status = await call('GET', '/v1/status', { key: READ });
+    const before = (status.body.productionVersion as { version: string }).version;
+    const target = versions.find((v) => v !== before)!;
+    const seen = new Set<string>();
+    const failures: number[] = [];
+    const client = async (id: number) => {
+      for (let i = 0; i < 40; i++) {
+        const answer = await call('POST', '/v1/predict', {
+          key: READ,
+          body: { key: `load-${id}-${i}`, observation: observation(), position: 0 },
+        });
+        if (answer.status !== 200) failures.push(answer.status);
+        else seen.add(String(answer.body.version));
+      }
+    };
+    const load = Promise.all(Array.from({ length: 16 }, (_, id) => client(id)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const swap = await call('POST', '/v1/deploy', {
+      body: { version: target, force: true, reason: 'swap under load' },
+    });
+    await load;
+    expect(swap.status).toBe(200);
+    expect(failures).toEqual([]);
+    expect(seen.has(target)).toBe(true);
+    const after = await call('POST', '/v1/predict', {
+      key: READ,
+      body: { key: 'after', observation: observation() },
+    });
+    expect(after.body.version).toBe(target);
+  });
+
   it('publishes Prometheus metrics and the OpenAPI document of every route', async () => {
     const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/retraining_predictions_total\{version="[\d.]+",arm="(none|A|B)"\} \d+/);
@@ -402,6 +435,8 @@ describe(`HTTP API (${BACKEND})`, () => {
     const document = (await fetch(`${base}/docs/json`).then((r) => r.json())) as {
       paths: Record<string, unknown>;
     };
+    // A valid OpenAPI 3 document (structure and references), checked by swagger-parser.
+    await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeTruthy();
     for (const path of [
       '/v1/predict',
       '/v1/trades',

@@ -1,0 +1,140 @@
+/**
+ * `predict_http`: `POST /v1/predict` over loopback with autocannon at a fixed concurrency (the
+ * whole API: auth, rate limiting, schema validation, A/B routing, the fast-path actor, metrics,
+ * observation sampling to the database), next to a bare Fastify hello-world on the same machine
+ * in the same run as the ceiling. The load generator runs in a worker thread, the server on the
+ * main thread, for both.
+ */
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { buildApiServer } from '../src/api/server.js';
+import { openEmbeddedDatabase } from '../src/db/embedded.js';
+import { migrate } from '../src/db/migrate.js';
+import { Logger } from '../src/logging/logger.js';
+import { FEATURE_NAMES } from '../src/market/features.js';
+import { RetrainingSystem } from '../src/orchestration/system.js';
+import { registerVersion } from '../src/registry/registry.js';
+import { initTensorFlow } from '../src/rl/backend.js';
+import { PpoAgent } from '../src/rl/ppo.js';
+import { Random } from '../src/rl/random.js';
+import { setVersionStatus } from '../src/store/versions.js';
+
+const CONNECTIONS = 32;
+const DURATION_S = 10;
+const ADMIN = 'bench-admin-key-0123456789abcdef';
+
+interface Load {
+  requestsPerS: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(
+  url: string,
+  options: { method: 'GET' | 'POST'; body?: string; headers?: Record<string, string> },
+): Promise<Load> {
+  const run = async (duration: number) =>
+    autocannon({
+      url,
+      connections: CONNECTIONS,
+      duration,
+      workers: 1,
+      method: options.method,
+      ...(options.body ? { body: options.body } : {}),
+      headers: options.headers ?? {},
+    });
+  await run(2); // warm-up: V8 optimises the handlers, the connections are open
+  const result = await run(DURATION_S);
+  return {
+    requestsPerS: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
+}
+
+export async function helloWorld(): Promise<Load> {
+  const app = Fastify({ logger: false });
+  app.get('/', async () => ({ hello: 'world' }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  try {
+    return await load(`http://127.0.0.1:${port}/`, { method: 'GET' });
+  } finally {
+    await app.close();
+  }
+}
+
+export async function predictApi(): Promise<Load> {
+  await initTensorFlow();
+  const db = await openEmbeddedDatabase({ dataDir: 'memory://' });
+  await migrate(db);
+  const F = FEATURE_NAMES.length;
+  const agent = PpoAgent.create(F + 1, 3, [64, 64], new Random('bench'));
+  const weights = agent.readWeights();
+  agent.dispose();
+  const row = await registerVersion(db, {
+    modelType: 'ppo',
+    trainedOn: new Date(),
+    dataPoints: 1,
+    metrics: {},
+    config: {},
+    artifact: {
+      weights,
+      normaliser: { names: [...FEATURE_NAMES], mean: Array(F).fill(0), std: Array(F).fill(1), clip: 5 },
+      config: { positions: [-1, 0, 1], inference: 'greedy' },
+      metadata: {},
+    },
+    dataWindow: { start: new Date(0), end: new Date() },
+    dataHash: '0'.repeat(64),
+    seed: 1,
+  });
+  await setVersionStatus(db, row.version, 'validated');
+  const system = await RetrainingSystem.create(
+    {},
+    { db, jobs: false, logger: new Logger({ logToConsole: false }), env: {} },
+  );
+  await system.services.deploymentManager.deploy(row.version);
+  const { app } = await buildApiServer({
+    system,
+    keys: { admin: ADMIN, source: 'environment' },
+    // The limiter runs on every request as in production; its ceiling is above this load.
+    predictRateLimitPerMinute: 1e9,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  const body = JSON.stringify({
+    key: 'bench-bot',
+    observation: FEATURE_NAMES.map((_, k) => Math.sin(k)),
+    position: 0,
+  });
+  try {
+    return await load(`http://127.0.0.1:${port}/v1/predict`, {
+      method: 'POST',
+      body,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    });
+  } finally {
+    await app.close();
+    await system.stop(0);
+    await db.close();
+  }
+}
+
+export async function benchPredictHttp(): Promise<Record<string, number>> {
+  const hello = await helloWorld();
+  const predict = await predictApi();
+  if (predict.errors > 0 || hello.errors > 0) {
+    throw new Error(`failed requests under load: predict ${predict.errors}, hello-world ${hello.errors}`);
+  }
+  return {
+    requests_per_s: Math.round(predict.requestsPerS),
+    p50_ms: predict.p50,
+    p99_ms: predict.p99,
+    hello_world_requests_per_s: Math.round(hello.requestsPerS),
+    hello_world_p99_ms: hello.p99,
+    ratio: Number((predict.requestsPerS / hello.requestsPerS).toFixed(3)),
+    connections: CONNECTIONS,
+  };
+}

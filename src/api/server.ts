@@ -260,3 +260,41 @@ export interface ApiServer {
   app: FastifyInstance;
   context: ApiContext;
 }
+
+const LIMIT_VARIABLES = {
+  rateLimitPerMinute: 'RETRAINING_API_RATE_LIMIT',
+  predictRateLimitPerMinute: 'RETRAINING_API_PREDICT_RATE_LIMIT',
+  bodyLimit: 'RETRAINING_API_BODY_LIMIT',
+  ingestBodyLimit: 'RETRAINING_API_INGEST_BODY_LIMIT',
+} as const;
+
+/** Limits and CORS from the environment (docs/api.md); each variable a positive integer. */
+export function apiSettingsFromEnvironment(
+  env: NodeJS.ProcessEnv,
+): Pick<ApiServerOptions, keyof typeof LIMIT_VARIABLES | 'corsOrigins'> {
+  const settings: Pick<ApiServerOptions, keyof typeof LIMIT_VARIABLES | 'corsOrigins'> = {};
+  for (const [option, variable] of Object.entries(LIMIT_VARIABLES) as [
+    keyof typeof LIMIT_VARIABLES,
+    string,
+  ][]) {
+    const text = env[variable]?.trim();
+    if (!text) continue;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new ConfigError([
+        {
+          field: variable,
+          value: text,
+          message: `${variable} "${text}" is invalid; expected a positive integer`,
+        },
+      ]);
+    }
+    settings[option] = value;
+  }
+  const origins = (env.RETRAINING_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  if (origins.length > 0) settings.corsOrigins = origins;
+  return settings;
+}

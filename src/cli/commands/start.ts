@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { isLoopback, resolveApiKeys, type ApiKeys } from '../../api/keys.js';
-import { buildApiServer } from '../../api/server.js';
+import { apiSettingsFromEnvironment, buildApiServer } from '../../api/server.js';
 import { loadConfig } from '../../config/index.js';
 import { DEFAULT_DATA_DIR, openDatabase, resolveDatabaseOptions } from '../../db/connect.js';
 import { migrate } from '../../db/migrate.js';
@@ -42,13 +42,6 @@ function listenAddress(flags: StartFlags, env: NodeJS.ProcessEnv): { host: strin
   return { host, port };
 }
 
-function corsOrigins(env: NodeJS.ProcessEnv): string[] {
-  return (env.RETRAINING_CORS_ORIGINS ?? '')
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter(Boolean);
-}
-
 const displayHost = (host: string) =>
   host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
 
@@ -83,6 +76,7 @@ export function registerStart(program: Command): void {
     // Everything a start can refuse is checked before anything touches the database.
     const loaded = await loadConfig(flags.config ? { file: flags.config } : {});
     const { host, port } = listenAddress(flags, env);
+    const apiSettings = apiSettingsFromEnvironment(env);
     const dataDir = flags.dataDir ?? (env.RETRAINING_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
     const keys = await resolveApiKeys({ env, dataDir, generate: isLoopback(host) });
     if (!keys) {
@@ -125,7 +119,7 @@ export function registerStart(program: Command): void {
         keys,
         host,
         dashboardDir: existsSync(`${DASHBOARD_DIR}/index.html`) ? DASHBOARD_DIR : null,
-        corsOrigins: corsOrigins(env),
+        ...apiSettings,
         logger: logger.child({ component: 'api' }),
       });
       await server.listen({ host, port });
@@ -178,7 +172,11 @@ export function registerStart(program: Command): void {
   });
 }
 
-/** Trains (and, through the gates, deploys) a first model in the foreground, with its progress shown. */
+/**
+ * Trains (and, through the gates, deploys) a first model in the foreground. Its progress is shown
+ * as the job's own log lines (stages, hyperparameter trials, training) read from the job row, so
+ * a terminal and a container log see the same thing; a terminal also gets a progress bar.
+ */
 async function firstModel(
   system: RetrainingSystem,
   flags: StartFlags,
@@ -186,25 +184,34 @@ async function firstModel(
 ): Promise<void> {
   const tty = !flags.json && process.stderr.isTTY === true;
   const bar = progressLine('first model', tty);
+  const service = system.services.retrainingService;
   let stage: PipelineStage = 'collect';
-  let lastShown = -1;
+  let shown = 0;
+  let lastIteration = -1;
+  const showLogs = async () => {
+    const job = await service.getCurrentJob().catch(() => null);
+    if (!job || job.trigger !== 'startup') return;
+    for (const line of job.logs.slice(shown)) say(`${tty ? '\r\x1b[K' : ''}  ${line.message}`);
+    shown = Math.max(shown, job.logs.length);
+  };
+  const timer = setInterval(() => void showLogs(), 2000);
   try {
-    const { result } = await system.services.retrainingService.runRetraining({
+    const { result } = await service.runRetraining({
       trigger: 'startup',
       onStage: (next, progress) => {
         stage = next;
         bar.update(progress, 1, next);
-        if (!tty) say(`  ${next}`);
       },
       onTrainingProgress: (p) => {
         bar.update(p.iteration, p.iterations, `${stage} ${p.iteration}/${p.iterations}`);
         const tenth = Math.floor((p.iteration / p.iterations) * 10);
-        if (!tty && tenth > lastShown) {
-          lastShown = tenth;
-          say(`  ${stage} ${p.iteration}/${p.iterations}`);
+        if (!tty && tenth > lastIteration) {
+          lastIteration = tenth;
+          say(`  ${stage} iteration ${p.iteration}/${p.iterations}`);
         }
       },
     });
+    clearInterval(timer);
     bar.done();
     const deployed = result.outcome?.action === 'deployed' || result.outcome?.action === 'ab_test';
     say(
@@ -216,5 +223,7 @@ async function firstModel(
     bar.done();
     if (error instanceof ValidationError) throw error;
     say(`first model failed: ${(error as Error).message}; the system keeps running`);
+  } finally {
+    clearInterval(timer);
   }
 }

@@ -100,29 +100,6 @@ describe(`retrain CLI on the database (${BACKEND})`, () => {
     expect(status.json()).toMatchObject({ schemaVersion: 0 });
   });
 
-  it('start migrates, stores the demo market on a new embedded database, and a second start reuses it', async () => {
-    const result = await runRetrain(['start', '--json'], env, dir);
-    expect(result.code).toBe(0);
-    const first = result.json() as {
-      demo: { barsInserted: number } | null;
-      status: { tables: Record<string, number> };
-    };
-    expect(first).toMatchObject({
-      config: { valid: true, sources: ['defaults'] },
-      migrations: { applied: MIGRATIONS.length },
-      status: { schemaVersion: MIGRATIONS.length, upToDate: true },
-    });
-    if (BACKEND === 'embedded') {
-      expect(first.demo!.barsInserted).toBeGreaterThan(10_000);
-      expect(first.status.tables.market_bars).toBe(first.demo!.barsInserted);
-      expect(first.status.tables.live_trades).toBeGreaterThan(100);
-    } else {
-      expect(first.demo).toBeNull();
-    }
-    const second = await runRetrain(['start', '--json'], env, dir);
-    expect(second.json()).toMatchObject({ migrations: { applied: 0 }, demo: null });
-  });
-
   it('demo stores the demo market idempotently', async () => {
     const first = await runRetrain(['demo', '--json', '--now', '2026-03-02T20:00:00Z'], env);
     expect(first.code).toBe(0);

@@ -2,39 +2,66 @@
  * Hyperparameter trials on one and on two worker threads: the same 8 trials (parameters drawn
  * uniformly from the search space with a fixed seed, 10 iterations each, on 20 sessions of the
  * synthetic market), wall time with a pool of 1 and of 2 threads. Goal: speedup ≥ 1.7 on 2 cores.
- * Trials as separate jobs on `retrain worker` processes are not built yet.
+ *
+ * With BENCH_DATABASE_URL (a PostgreSQL server), also the same trials as jobs on the `trials` queue
+ * taken by 1 and by 2 `retrain worker` processes of one thread each, as workers on several machines
+ * would: the figure includes claiming, loading the bars from the database and recording results.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { DEFAULT_RETRAINING_CONFIG } from '../src/config/defaults.js';
 import { mergeConfig } from '../src/config/merge.js';
+import { migrate } from '../src/db/migrate.js';
+import { openServerDatabase } from '../src/db/server.js';
+import { Logger } from '../src/logging/logger.js';
+import { importBars } from '../src/market/import/bars.js';
 import { generateSyntheticMarket, symbolBars } from '../src/market/synthetic.js';
+import { JobQueue } from '../src/orchestration/jobs.js';
 import { Random } from '../src/rl/random.js';
+import type { JsonObject } from '../src/store/json.js';
+import { listBars, type MarketBar } from '../src/store/market-bars.js';
+import { createJob, startJob } from '../src/store/retraining-jobs.js';
+import { listTrials, liveTrialSlots, queueTrial } from '../src/store/tuning-trials.js';
+import { trialSpec } from '../src/training/parallel-tuner.js';
+import { specAsJson, type TrialSpec } from '../src/training/trial-job.js';
 import { TrialPool } from '../src/training/trial-pool.js';
 import type { TrialTask } from '../src/training/trial.js';
-import { DEFAULT_PPO_SEARCH_SPACE, sampleUniform } from '../src/tuning/search-space.js';
+import { DEFAULT_PPO_SEARCH_SPACE, sampleUniform, type Params } from '../src/tuning/search-space.js';
 
 const TRIALS = 8;
+const ITERATIONS = 10;
+const MARKET = { seed: 21, sessions: 20 };
+const NO_PRUNING = { startupTrials: 1000, warmupSteps: 1000 };
+const CONFIG = mergeConfig(DEFAULT_RETRAINING_CONFIG, { training: { epochs: ITERATIONS } });
+
+/** The trials' parameters; the widest networks take several times longer, so the workload is kept even. */
+function trialParams(): Params[] {
+  const random = new Random('hpo-scaling');
+  return Array.from({ length: TRIALS }, () => ({
+    ...sampleUniform(DEFAULT_PPO_SEARCH_SPACE, random),
+    hiddenWidth: 64,
+    updateEpochs: 4,
+  }));
+}
 
 function tasks(): TrialTask[] {
-  const market = generateSyntheticMarket({ seed: 21, sessions: 20 });
+  const market = generateSyntheticMarket(MARKET);
   const bars = Object.fromEntries(market.options.symbols.map((s) => [s, symbolBars(market, s)]));
-  const config = mergeConfig(DEFAULT_RETRAINING_CONFIG, { training: { epochs: 10 } });
-  const random = new Random('hpo-scaling');
-  return Array.from({ length: TRIALS }, (_, number) => {
-    // The widest networks take several times longer; keep the workload even so the figure is about scaling.
-    const params = { ...sampleUniform(DEFAULT_PPO_SEARCH_SPACE, random), hiddenWidth: 64, updateEpochs: 4 };
-    return {
-      number,
-      seed: number + 1,
-      params,
-      bars,
-      config,
-      interval: market.options.interval,
-      modelType: 'ppo',
-      metric: 'sharpe_ratio',
-      pruner: { startupTrials: 1000, warmupSteps: 1000 },
-      completedCurves: [],
-    } satisfies TrialTask;
-  });
+  return trialParams().map(
+    (params, number) =>
+      ({
+        number,
+        seed: number + 1,
+        params,
+        bars,
+        config: CONFIG,
+        interval: market.options.interval,
+        modelType: 'ppo',
+        metric: 'sharpe_ratio',
+        pruner: NO_PRUNING,
+        completedCurves: [],
+      }) satisfies TrialTask,
+  );
 }
 
 async function wallSeconds(threads: number, work: TrialTask[]): Promise<number> {
@@ -54,9 +81,115 @@ async function wallSeconds(threads: number, work: TrialTask[]): Promise<number> 
   }
 }
 
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+const TSX_LOADER = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+
+/** The trials as queued jobs on a fresh schema of the server, run by `processes` worker processes. */
+async function processSeconds(url: string, processes: number): Promise<number> {
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const bossSchema = `${schema}_boss`;
+  const db = await openServerDatabase({ url, schema, maxConnections: 4 });
+  const children: ChildProcess[] = [];
+  let queue: JobQueue | null = null;
+  try {
+    await migrate(db);
+    const market = generateSyntheticMarket(MARKET);
+    const interval = market.options.interval;
+    await importBars(db, market.bars, { interval });
+    const bars: Record<string, MarketBar[]> = {};
+    for (const symbol of market.options.symbols) bars[symbol] = await listBars(db, { symbol, interval });
+    const jobId = (await startJob(db, (await createJob(db, { trigger: 'api' })).id, 'bench')).id;
+    const logger = new Logger({ logToConsole: false });
+    queue = await JobQueue.start(db, { url, schema: bossSchema, logger, schedule: false, supervise: false });
+    const childUrl = new URL(url);
+    childUrl.searchParams.set('options', `-c search_path=${schema}`);
+    for (let i = 0; i < processes; i++) {
+      children.push(
+        spawn(
+          process.execPath,
+          ['--import', TSX_LOADER, MAIN, 'worker', '--no-scheduler', '--trial-threads', '1'],
+          {
+            env: {
+              PATH: process.env.PATH,
+              HOME: process.env.HOME,
+              DATABASE_URL: childUrl.toString(),
+              RETRAINING_BOSS_SCHEMA: bossSchema,
+              RETRAINING_CONFIG_JSON: JSON.stringify({ schedule: { enabled: false } }),
+              RETRAINING_QUEUE_POLL_SECONDS: '0.5',
+              LOG_LEVEL: 'warn',
+            },
+            stdio: ['ignore', 'ignore', 'inherit'],
+          },
+        ),
+      );
+    }
+    while ((await liveTrialSlots(db, 30)) < processes) await sleep(200);
+    const spec: TrialSpec = {
+      ...trialSpec(CONFIG, { bars, interval, modelType: 'ppo' }),
+      pruner: NO_PRUNING,
+    };
+    const params = trialParams();
+    const run = async (numbers: number[], trialSpecOf: TrialSpec) => {
+      for (const number of numbers) {
+        const trialParamsOf = params[number % TRIALS]!;
+        const row = await queueTrial(db, {
+          jobId,
+          number,
+          params: trialParamsOf as JsonObject,
+          seed: (number % TRIALS) + 1,
+          task: specAsJson(trialSpecOf),
+        });
+        const data = { trialId: row.id, jobId, number, attempt: 1, params: trialParamsOf, seed: row.seed };
+        await queue!.enqueueTrial({ ...data, spec: trialSpecOf });
+      }
+      const wanted = new Set(numbers);
+      const finished = async () =>
+        (await listTrials(db, jobId)).filter((t) => wanted.has(t.number) && t.finishedAt !== null).length;
+      while ((await finished()) < numbers.length) await sleep(100);
+    };
+    // Warm-up: one 1-iteration trial per process loads TF.js and the bars there.
+    const warmUp = Array.from({ length: processes }, (_, i) => 100 + i);
+    await run(warmUp, { ...spec, iterations: 1 });
+    const started = performance.now();
+    await run(
+      Array.from({ length: TRIALS }, (_, i) => i),
+      spec,
+    );
+    return (performance.now() - started) / 1000;
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('close', resolve))),
+      ),
+    );
+    await queue?.stop(5_000);
+    for (const name of [schema, bossSchema]) await db.exec(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    await db.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export async function benchHpoScaling(): Promise<Record<string, number>> {
   const work = tasks();
   const one = await wallSeconds(1, work);
   const two = await wallSeconds(2, work);
-  return { seconds_1_worker: one, seconds_2_workers: two, speedup: one / two };
+  const figures: Record<string, number> = {
+    seconds_1_worker: one,
+    seconds_2_workers: two,
+    speedup: one / two,
+  };
+  const url = process.env.BENCH_DATABASE_URL?.trim();
+  if (url) {
+    const oneProcess = await processSeconds(url, 1);
+    const twoProcesses = await processSeconds(url, 2);
+    Object.assign(figures, {
+      seconds_1_process: oneProcess,
+      seconds_2_processes: twoProcesses,
+      process_speedup: oneProcess / twoProcesses,
+    });
+  }
+  return figures;
 }

@@ -123,14 +123,19 @@ export async function resolveApiKeys(options: {
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
-/** The role a bearer token grants, compared in constant time (both hashed to equal length first). */
-export function roleOf(keys: ApiKeys, token: string): KeyRole | null {
-  const given = digest(token);
-  const isAdmin = timingSafeEqual(given, digest(keys.admin));
-  const isRead = keys.read !== undefined && timingSafeEqual(given, digest(keys.read));
-  if (isAdmin) return 'admin';
-  if (isRead) return 'read';
-  return null;
+/**
+ * The role a bearer token grants: the token is hashed and compared with the keys' hashes in
+ * constant time (equal lengths, every comparison made), so timing tells nothing about the keys.
+ */
+export function keyChecker(keys: ApiKeys): (token: string) => KeyRole | null {
+  const admin = digest(keys.admin);
+  const read = keys.read !== undefined ? digest(keys.read) : null;
+  return (token) => {
+    const given = digest(token);
+    const isAdmin = timingSafeEqual(given, admin);
+    const isRead = read !== null && timingSafeEqual(given, read);
+    return isAdmin ? 'admin' : isRead ? 'read' : null;
+  };
 }
 
 /** Whether a host name or address is this machine only. */

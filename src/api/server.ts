@@ -3,7 +3,6 @@
  * operators read and act, the dashboard listens to an event stream. Every `/v1` route needs a key
  * (writes the admin key); `/health`, `/metrics` and `/docs` are open. See docs/api.md.
  */
-import { createHash } from 'node:crypto';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -11,14 +10,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { ConfigError } from '../errors.js';
 import { Predictor } from '../deployment/predictor.js';
 import type { Logger } from '../logging/logger.js';
 import type { RetrainingSystem } from '../orchestration/system.js';
 import { errorBody, errorHandler, HttpError } from './errors.js';
 import { EventHub } from './events.js';
-import { isLoopback, roleOf, type ApiKeys, type KeyRole } from './keys.js';
+import { isLoopback, keyChecker, type ApiKeys, type KeyRole } from './keys.js';
 import { ApiMetrics } from './metrics.js';
 import { registerMonitoringRoutes } from './routes/monitoring.js';
 import { registerOperatorRoutes } from './routes/operators.js';
@@ -62,7 +61,8 @@ declare module 'fastify' {
     access?: KeyRole | 'open';
   }
   interface FastifyRequest {
-    role?: KeyRole;
+    /** The role of the bearer token: null when it is no key, undefined when none was sent. */
+    role?: KeyRole | null;
   }
 }
 
@@ -163,21 +163,21 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
       allowedHeaders: ['Authorization', 'Content-Type'],
     });
   }
-  const tokenOf = (request: FastifyRequest): string | null => {
+  // The token's role is found once per request, before the rate limiter keys on it.
+  const roleOf = keys ? keyChecker(keys) : () => null;
+  app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
-    if (typeof header !== 'string') return null;
+    if (typeof header !== 'string') return;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match ? match[1]! : null;
-  };
+    request.role = match ? roleOf(match[1]!) : null;
+  });
   await app.register(rateLimit, {
     global: true,
     max: options.rateLimitPerMinute ?? 600,
     timeWindow: 60_000,
-    // Per key (hashed: never the key itself in memory dumps of the limiter), else per address.
-    keyGenerator: (request) => {
-      const token = tokenOf(request);
-      return token ? createHash('sha256').update(token).digest('hex').slice(0, 32) : `ip:${request.ip}`;
-    },
+    // Per key (by its role, never the key itself), else per address: an invalid key is limited
+    // with the address it comes from.
+    keyGenerator: (request) => (request.role ? `key:${request.role}` : `ip:${request.ip}`),
     errorResponseBuilder: (_request, context) => {
       const error = new HttpError(
         429,
@@ -208,19 +208,17 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
       v1.addHook('onRequest', async (request) => {
         const access = request.routeOptions.config.access ?? (request.method === 'GET' ? 'read' : 'admin');
         if (access === 'open') return;
-        const token = tokenOf(request);
         if (!keys) throw new HttpError(503, 'no_keys', 'this server has no API keys configured');
-        if (!token)
+        const role = request.role;
+        if (role === undefined)
           throw new HttpError(401, 'unauthorized', 'send an API key as `Authorization: Bearer KEY`');
-        const role = roleOf(keys, token);
-        if (!role) throw new HttpError(401, 'unauthorized', 'the API key is not valid');
+        if (role === null) throw new HttpError(401, 'unauthorized', 'the API key is not valid');
         if (access === 'admin' && role !== 'admin')
           throw new HttpError(
             403,
             'forbidden',
             'this action needs the admin key; the read key can only read',
           );
-        request.role = role;
       });
       registerTradingRoutes(v1, context);
       registerOperatorRoutes(v1, context);

@@ -1,8 +1,8 @@
 /**
  * Jobs on pg-boss 10 in the system's own PostgreSQL (embedded through the PGlite adapter, or a
- * server): the retraining queue, the monitoring tick and the cron schedule. pg-boss fires a cron
- * tick once however many processes keep the schedule (it sends with a singleton key per tick),
- * expires a job whose process died and retries it with backoff.
+ * server): the retraining queue, the hyperparameter trials, the monitoring tick and the cron
+ * schedule. pg-boss fires a cron tick once however many processes keep the schedule (it sends with
+ * a singleton key per tick), expires a job whose process died and retries it with backoff.
  */
 import parser from 'cron-parser';
 import PgBoss from 'pg-boss';
@@ -11,10 +11,17 @@ import { bossConnectionOptions } from '../db/boss-adapter.js';
 import type { Database } from '../db/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { JobTrigger } from '../store/retraining-jobs.js';
+import type { TrialJobData } from '../training/trial-job.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 
 export const RETRAINING_QUEUE = 'retraining';
 export const MONITORING_QUEUE = 'monitoring';
+export const TRIALS_QUEUE = 'trials';
+/**
+ * pg-boss's longest expiry (it refuses 24 hours). A trial's liveness is its lease in
+ * tuning_trials, renewed while it runs; this only bounds how long pg-boss waits on a handler.
+ */
+const TRIAL_EXPIRE_SECONDS = 23 * 3600;
 /** How often the monitoring tick runs; each tick checks only when `checkIntervalHours` has passed. */
 export const MONITORING_TICK_CRON = '*/5 * * * *';
 
@@ -43,9 +50,22 @@ export interface JobQueueOptions {
   pollingIntervalSeconds?: number;
   /** Seconds between maintenance runs (expiry); pg-boss's default is 120. */
   maintenanceIntervalSeconds?: number;
+  /** A running trial's lease; a trial not renewed for this long is preempted and queued again. Default 120. */
+  trialLeaseSeconds?: number;
+  /** Times a preempted trial is queued again before it counts as failed. Default 2. */
+  trialRetryLimit?: number;
 }
 
+/** A trial job as pg-boss reports it: waiting (`created`, `retry`), taken (`active`), or ended. */
+export type TrialJobState = 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';
+
 export class JobQueue {
+  /** pg-boss's ids of this process's trial workers, woken when a trial is queued. */
+  readonly #trialWorkers: string[] = [];
+  /** Set once this process works the retraining queue; then it takes trials too, when offered slots. */
+  #working = false;
+  #trialSlots: ((queue: JobQueue) => Promise<void>) | null = null;
+
   private constructor(
     readonly boss: PgBoss,
     private readonly options: JobQueueOptions,
@@ -76,7 +96,27 @@ export class JobQueue {
       expireInSeconds: 15 * 60,
       retryLimit: 0,
     });
+    // The coordinating tuner retries trials itself (same parameters and seed), from their leases.
+    await ensureQueue(boss, {
+      name: TRIALS_QUEUE,
+      policy: 'standard',
+      expireInSeconds: TRIAL_EXPIRE_SECONDS,
+      retryLimit: 0,
+    });
     return new JobQueue(boss, options);
+  }
+
+  get trialLeaseSeconds(): number {
+    return this.options.trialLeaseSeconds ?? 120;
+  }
+
+  get trialRetryLimit(): number {
+    return this.options.trialRetryLimit ?? 2;
+  }
+
+  /** Seconds between polls for work; pg-boss's default is 2. */
+  get pollingIntervalSeconds(): number {
+    return this.options.pollingIntervalSeconds ?? 2;
   }
 
   /** Queues a retraining for the workers; returns pg-boss's job id. */
@@ -102,15 +142,66 @@ export class JobQueue {
     await this.boss.schedule(MONITORING_QUEUE, MONITORING_TICK_CRON, {}, { tz: 'UTC' });
   }
 
-  /** Takes retraining jobs one at a time in this process until stopped. */
+  /**
+   * Takes retraining jobs one at a time in this process until stopped, and trial jobs on the slots
+   * a tuner offered (`offerTrialSlots`): a worker process runs the trials of whichever worker
+   * coordinates a study.
+   */
   async workRetraining(handler: (data: RetrainingJobData, id: string) => Promise<void>): Promise<void> {
     await this.boss.work<RetrainingJobData>(
       RETRAINING_QUEUE,
-      { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 },
+      { batchSize: 1, pollingIntervalSeconds: this.pollingIntervalSeconds },
       async ([job]) => {
         if (job) await handler(job.data, job.id);
       },
     );
+    this.#working = true;
+    await this.#trialSlots?.(this);
+  }
+
+  /** A tuner's slots for trial jobs, taken up when (or as soon as) this process works the queue. */
+  async offerTrialSlots(start: (queue: JobQueue) => Promise<void>): Promise<void> {
+    this.#trialSlots = start;
+    if (this.#working) await start(this);
+  }
+
+  /** Queues a hyperparameter trial for any process that works the trials queue; returns pg-boss's job id. */
+  async enqueueTrial(data: TrialJobData): Promise<string> {
+    const id = await this.boss.send(TRIALS_QUEUE, data);
+    if (!id) throw new Error(`the job queue refused trial ${data.number} of job ${data.jobId}`);
+    for (const worker of this.#trialWorkers) this.boss.notifyWorker(worker);
+    return id;
+  }
+
+  /** Null once pg-boss no longer has the job (archived or deleted). */
+  async trialJobState(id: string): Promise<TrialJobState | null> {
+    const job = await this.boss.getJobById<TrialJobData>(TRIALS_QUEUE, id);
+    return job?.state ?? null;
+  }
+
+  async cancelTrialJobs(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.boss.cancel(TRIALS_QUEUE, [...ids]);
+  }
+
+  /** Takes trial jobs in this process, `slots` at a time, until `stopWorkingTrials` or `stop`. */
+  async workTrials(slots: number, handler: (data: TrialJobData, id: string) => Promise<void>): Promise<void> {
+    for (let slot = 0; slot < slots; slot++) {
+      const id = await this.boss.work<TrialJobData>(
+        TRIALS_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: this.pollingIntervalSeconds },
+        async ([job]) => {
+          if (job) await handler(job.data, job.id);
+        },
+      );
+      this.#trialWorkers.push(id);
+    }
+  }
+
+  /** Stops fetching trial jobs (the ones running finish on their own). */
+  async stopWorkingTrials(): Promise<void> {
+    if (this.#trialWorkers.length === 0) return;
+    this.#trialWorkers.length = 0;
+    await this.boss.offWork(TRIALS_QUEUE);
   }
 
   async workMonitoring(handler: () => Promise<void>): Promise<void> {
@@ -139,6 +230,8 @@ export interface QueueSettings {
   pollingIntervalSeconds?: number;
   maintenanceIntervalSeconds?: number;
   staleAfterSeconds?: number;
+  trialLeaseSeconds?: number;
+  trialRetryLimit?: number;
 }
 
 const QUEUE_ENV: Record<keyof QueueSettings, string> = {
@@ -148,6 +241,8 @@ const QUEUE_ENV: Record<keyof QueueSettings, string> = {
   pollingIntervalSeconds: 'RETRAINING_QUEUE_POLL_SECONDS',
   maintenanceIntervalSeconds: 'RETRAINING_QUEUE_MAINTENANCE_SECONDS',
   staleAfterSeconds: 'RETRAINING_JOB_STALE_SECONDS',
+  trialLeaseSeconds: 'RETRAINING_TRIAL_LEASE_SECONDS',
+  trialRetryLimit: 'RETRAINING_TRIAL_RETRY_LIMIT',
 };
 
 export function queueSettingsFromEnvironment(env: NodeJS.ProcessEnv): QueueSettings {
@@ -157,7 +252,7 @@ export function queueSettingsFromEnvironment(env: NodeJS.ProcessEnv): QueueSetti
     const text = env[name]?.trim();
     if (!text) continue;
     const value = Number(text);
-    const integer = key === 'retryLimit';
+    const integer = key === 'retryLimit' || key === 'trialRetryLimit';
     if (!Number.isFinite(value) || (integer ? !Number.isInteger(value) || value < 0 : value <= 0)) {
       issues.push({
         field: name,

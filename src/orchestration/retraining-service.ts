@@ -8,7 +8,7 @@ import { ConflictError, ValidationError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { SystemHealth } from '../monitoring/health.js';
 import type { MonitoringService } from '../monitoring/monitoring-service.js';
-import { latestPerformanceCheckTime } from '../store/performance-metrics.js';
+import { lastMonitoringCheck, recordMonitoringCheck } from '../store/monitoring-checks.js';
 import {
   createJob,
   findJob,
@@ -23,6 +23,7 @@ import {
 } from '../store/retraining-jobs.js';
 import { failOrphanedVersions } from '../store/versions.js';
 import type { ModelTrainer } from '../training/model-trainer.js';
+import { isStudyTuner } from '../training/parallel-tuner.js';
 import { nextRuns, type JobQueue, type RetrainingJobData } from './jobs.js';
 import { runPipeline, type PipelineOptions, type PipelineResult, type Tuner } from './pipeline.js';
 import type { ModelType } from '../store/versions.js';
@@ -59,9 +60,18 @@ export class RetrainingService {
     return this.#options.config;
   }
 
-  /** Sends retrainings through the job queue from now on (the system calls this once it has started one). */
+  /**
+   * Sends retrainings through the job queue from now on (the system calls this once it has started
+   * one); a study tuner queues its trials there too, and offers this process's trial slots.
+   */
   useQueue(queue: JobQueue | null): void {
     this.#options.queue = queue;
+    const { tuner, logger } = this.#options;
+    if (isStudyTuner(tuner)) {
+      tuner
+        .useQueue(queue)
+        .catch((error: unknown) => logger.error('could not take trial jobs', error as Error));
+    }
   }
 
   /**
@@ -177,15 +187,22 @@ export class RetrainingService {
     return tracked;
   }
 
-  /** Runs the monitoring checks when `checkIntervalHours` has passed since the last one (the 5-minute tick). */
+  /**
+   * Runs the monitoring checks when `checkIntervalHours` has passed since they last ran (the
+   * 5-minute tick). The time is kept in the database, so a restart or another worker keeps the pace;
+   * a check that fails is tried again on the next tick.
+   */
   async monitoringTick(): Promise<boolean> {
     const { db, config, monitoring } = this.#options;
-    const last = await latestPerformanceCheckTime(db);
+    const last = await lastMonitoringCheck(db);
     const now = this.#options.now?.() ?? new Date();
     const due =
       !last ||
       now.getTime() - last.getTime() >= config.monitoring.modelDriftDetection.checkIntervalHours * 3_600_000;
-    if (due) await monitoring.runChecks();
+    if (due) {
+      await monitoring.runChecks();
+      await recordMonitoringCheck(db, now);
+    }
     return due;
   }
 
@@ -234,18 +251,22 @@ export class RetrainingService {
   async shutdown(graceMs = 30_000): Promise<void> {
     this.#stopping = true;
     const running = this.#running;
-    if (!running) return;
-    const finished = await Promise.race([
-      running.then(
-        () => true,
-        () => true,
-      ),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
-    ]);
-    if (!finished) {
-      this.#abort.abort();
-      await running.catch(() => undefined);
+    if (running) {
+      const finished = await Promise.race([
+        running.then(
+          () => true,
+          () => true,
+        ),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
+      ]);
+      if (!finished) {
+        this.#abort.abort();
+        await running.catch(() => undefined);
+      }
     }
+    // Trials of other workers' studies running here are handed back, to be queued again at once.
+    const { tuner } = this.#options;
+    if (isStudyTuner(tuner)) await tuner.close();
   }
 
   #refuseWhenStopping(): void {

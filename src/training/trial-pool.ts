@@ -51,31 +51,48 @@ export class TrialPool {
     }
   }
 
-  /** Runs a trial on the next free thread; `signal` cancels it (the thread stays usable). */
+  /**
+   * Runs a trial on the next free thread; `signal` cancels it (the thread stays usable). A thread
+   * that crashes fails its trial and is replaced, so a long-lived pool keeps its size.
+   */
   async run(task: TrialTask, signal?: AbortSignal): Promise<TrialOutcome> {
     if (this.#closed) throw new CancelledError('the trial pool is closed');
     const slot = await this.#acquire();
     try {
       return await new Promise<TrialOutcome>((resolve, reject) => {
-        const cancel = () => slot.worker.postMessage({ type: 'cancel' });
+        const { worker } = slot;
+        const cancel = () => worker.postMessage({ type: 'cancel' });
         signal?.addEventListener('abort', cancel, { once: true });
         const cleanup = () => {
           signal?.removeEventListener('abort', cancel);
-          slot.worker.off('message', onMessage);
-          slot.worker.off('error', onError);
+          worker.off('message', onMessage);
+          worker.off('error', onError);
+          worker.off('exit', onExit);
         };
         const onMessage = (reply: Reply) => {
           cleanup();
           if (reply.type === 'done') resolve(reply.outcome);
           else reject(reply.cancelled ? new CancelledError(reply.message) : new Error(reply.message));
         };
-        const onError = (error: Error) => {
+        const crashed = (error: Error) => {
           cleanup();
+          if (!this.#closed) {
+            slot.worker = startWorker();
+            slot.worker.unref();
+          }
           reject(error);
         };
-        slot.worker.on('message', onMessage);
-        slot.worker.on('error', onError);
-        slot.worker.postMessage({ type: 'run', task });
+        const onError = (error: Error) => crashed(error);
+        const onExit = (code: number) =>
+          crashed(
+            this.#closed
+              ? new CancelledError('the trial pool is closed')
+              : new Error(`trial thread exited with code ${code} during trial ${task.number}`),
+          );
+        worker.on('message', onMessage);
+        worker.on('error', onError);
+        worker.on('exit', onExit);
+        worker.postMessage({ type: 'run', task });
       });
     } finally {
       this.#release(slot);

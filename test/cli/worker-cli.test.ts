@@ -2,11 +2,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/types.js';
+import { DEFAULT_RETRAINING_CONFIG } from '../../src/config/defaults.js';
+import { mergeConfig } from '../../src/config/merge.js';
 import { Logger } from '../../src/logging/logger.js';
 import { seedDemoData } from '../../src/market/demo.js';
+import { importBars } from '../../src/market/import/bars.js';
+import { generateSyntheticMarket } from '../../src/market/synthetic.js';
 import { JobQueue } from '../../src/orchestration/jobs.js';
-import { createJob, getJob } from '../../src/store/retraining-jobs.js';
+import { listBars, type MarketBar } from '../../src/store/market-bars.js';
+import { createJob, getJob, startJob } from '../../src/store/retraining-jobs.js';
+import { listTrials } from '../../src/store/tuning-trials.js';
 import { listVersions } from '../../src/store/versions.js';
+import { trialSpec } from '../../src/training/parallel-tuner.js';
+import { runQueuedStudy } from '../../src/training/queued-study.js';
+import { TrialRunner } from '../../src/training/trial-runner.js';
+import { DEFAULT_PPO_SEARCH_SPACE } from '../../src/tuning/search-space.js';
+import { TpeSampler } from '../../src/tuning/tpe.js';
 import { createCliDatabase, TSX_LOADER, type CliDatabase } from '../helpers/cli.js';
 import { BACKEND, SERVER_URL } from '../helpers/database.js';
 
@@ -30,9 +41,9 @@ interface Worker {
   exited: Promise<number | null>;
 }
 
-function startWorker(): Worker {
+function startWorker(extraEnv: NodeJS.ProcessEnv = {}): Worker {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, 'worker', '--no-scheduler'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -147,4 +158,74 @@ describe(`retrain worker (${BACKEND})`, () => {
       expect(versions.filter((v) => v.status === 'training')).toEqual([]);
     });
   }, 300_000);
+
+  // Trial jobs reach other processes only through a shared server (an embedded folder has one process).
+  it.skipIf(!SERVER_URL)(
+    'runs the trials of a study coordinated elsewhere; a worker killed mid-trial has its trial preempted and run again',
+    async () => {
+      const trialEnv = { RETRAINING_TRIAL_THREADS: '1', RETRAINING_TRIAL_LEASE_SECONDS: '3' };
+      const logger = new Logger({ logToConsole: false });
+      await withDb(async (db) => {
+        const market = generateSyntheticMarket({ seed: 5, sessions: 8 });
+        const interval = market.options.interval;
+        await importBars(db, market.bars, { interval });
+        const bars: Record<string, MarketBar[]> = {};
+        for (const symbol of market.options.symbols) bars[symbol] = await listBars(db, { symbol, interval });
+        const jobId = (await startJob(db, (await createJob(db, { trigger: 'api' })).id, 'test')).id;
+        const queue = await JobQueue.start(db, {
+          url: cli.env.DATABASE_URL!,
+          schema: env.RETRAINING_BOSS_SCHEMA!,
+          logger,
+          schedule: false,
+          supervise: false,
+          trialLeaseSeconds: 3,
+        });
+        try {
+          const first = startWorker(trialEnv);
+          await first.waitFor(/worker started/, 60_000);
+          // Seed 5 draws two small networks; 8 iterations a trial.
+          const config = mergeConfig(DEFAULT_RETRAINING_CONFIG, { training: { epochs: 8, batchSize: 256 } });
+          const study = runQueuedStudy({
+            db,
+            queue,
+            logger,
+            runner: new TrialRunner({ db, logger, worker: 'coordinator', slots: 1 }),
+            jobId,
+            seed: 5,
+            trials: 2,
+            sampler: new TpeSampler({ space: DEFAULT_PPO_SEARCH_SPACE, seed: 5, direction: 'maximize' }),
+            spec: trialSpec(config, { bars, interval, modelType: 'ppo' }),
+            onTrial: async () => undefined,
+            pollMs: 200,
+          });
+          await first.waitFor(/trial started/, 60_000);
+          first.child.kill('SIGKILL');
+          expect(await first.exited).toBeNull();
+          const [killed] = await listTrials(db, jobId);
+          expect(killed).toMatchObject({
+            number: 0,
+            state: 'running',
+            worker: expect.stringMatching(`:${first.child.pid}$`),
+          });
+
+          const second = startWorker(trialEnv);
+          const records = await study;
+          expect(records.map((r) => r.state).sort()).toEqual(['complete', 'complete']);
+          const trials = await listTrials(db, jobId);
+          for (const trial of trials) expect(trial.worker).toMatch(new RegExp(`:${second.child.pid}$`));
+          expect(trials[0]).toMatchObject({
+            state: 'complete',
+            attempts: 2,
+            params: killed!.params,
+            seed: killed!.seed,
+          });
+          second.child.kill('SIGTERM');
+          expect(await second.exited).toBe(0);
+        } finally {
+          await queue.stop(5_000);
+        }
+      });
+    },
+    180_000,
+  );
 });

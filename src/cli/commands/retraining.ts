@@ -81,15 +81,30 @@ export function registerRetraining(program: Command): void {
     program
       .command('worker')
       .description(
-        'take retraining jobs and monitoring ticks from the database until stopped (SIGINT/SIGTERM finish or release the current job)',
+        'take retraining jobs, hyperparameter trials and monitoring ticks from the database until stopped (SIGINT/SIGTERM finish or release the current job, and hand running trials back)',
       )
-      .option('--no-scheduler', 'do not fire the cron schedule from this process'),
-  ).action(async (options: Flags & { scheduler: boolean }) => {
+      .option('--no-scheduler', 'do not fire the cron schedule from this process')
+      .option(
+        '--trial-threads <n>',
+        'hyperparameter trials this process runs at once (default RETRAINING_TRIAL_THREADS or one per core)',
+      ),
+  ).action(async (options: Flags & { scheduler: boolean; trialThreads?: string }) => {
+    const trialThreads = options.trialThreads === undefined ? undefined : Number(options.trialThreads);
+    if (
+      trialThreads !== undefined &&
+      !(Number.isInteger(trialThreads) && trialThreads >= 1 && trialThreads <= 256)
+    ) {
+      throw new ValidationError(
+        `--trial-threads ${options.trialThreads} is not valid; expected an integer from 1 to 256`,
+        'trialThreads',
+      );
+    }
     const { config } = await loadConfig(options.config ? { file: options.config } : {});
     const logger = new Logger({ context: { service: 'retrain-worker' } });
     const system = await RetrainingSystem.create(config, {
       logger,
       scheduler: options.scheduler,
+      ...(trialThreads !== undefined ? { trialThreads } : {}),
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     });
     await system.start();

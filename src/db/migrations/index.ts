@@ -1,6 +1,7 @@
 import { sql as initial } from './001_initial.js';
 import { sql as drift } from './002_drift.js';
 import { sql as tuning } from './003_tuning.js';
+import { sql as trialQueue } from './004_trial_queue.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit one that has shipped. */
@@ -13,6 +14,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'drift', sql: drift },
   { version: 3, name: 'tuning', sql: tuning },
+  { version: 4, name: 'trial_queue', sql: trialQueue },
 ];
 
 /** The tables the system owns, in an order that respects foreign keys (referenced first). */
@@ -30,6 +32,8 @@ export const TABLES = [
   'model_drift_references',
   'drift_reports',
   'tuning_trials',
+  'trial_workers',
+  'monitoring_checks',
 ] as const;
 
 export type TableName = (typeof TABLES)[number];

@@ -75,8 +75,13 @@ class ServerDatabase implements Database {
     }
   }
 
+  /** Runs one or several statements; pg answers several with an array of results, not read here. */
   async exec(sql: string): Promise<void> {
-    await this.query(sql);
+    try {
+      await this.pool.query(sql);
+    } catch (error) {
+      throw describeConnectionError(error, this.location);
+    }
   }
 
   async copyFrom(table: string, columns: readonly string[], data: string | Uint8Array): Promise<void> {

@@ -21,6 +21,17 @@ describe('PostgreSQL server connection', () => {
     ).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('runs several statements in one exec on either backend', async () => {
+    const test = await createTestDatabase();
+    try {
+      await test.db.exec('CREATE TABLE several (id int); INSERT INTO several VALUES (1), (2);');
+      const rows = await test.db.query<{ n: number }>('SELECT count(*)::int AS n FROM several');
+      expect(rows.rows[0]!.n).toBe(2);
+    } finally {
+      await test.close();
+    }
+  });
+
   it.skipIf(!SERVER_URL)(
     'rolls back a failed transaction and returns the connection to the pool',
     async () => {

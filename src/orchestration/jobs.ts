@@ -210,6 +210,15 @@ export class JobQueue {
     );
   }
 
+  /**
+   * Stops fetching retraining and monitoring jobs in this process (a running one finishes); trial
+   * slots keep serving other workers' studies. `workRetraining`/`workMonitoring` take them up again.
+   */
+  async pauseWork(): Promise<void> {
+    await this.boss.offWork(RETRAINING_QUEUE);
+    await this.boss.offWork(MONITORING_QUEUE);
+  }
+
   /** Stops taking jobs, waits for the running ones (up to `timeoutMs`), and closes pg-boss's connections. */
   async stop(timeoutMs = 30_000): Promise<void> {
     await this.boss.stop({ graceful: true, wait: true, close: true, timeout: timeoutMs });

@@ -186,6 +186,7 @@ export class RetrainingSystem {
    */
   async start(): Promise<void> {
     if (this.#running) return;
+    if (this.#queue) return this.resume();
     const o = this.options;
     const service = this.services.retrainingService;
     if (o.jobs !== false) {
@@ -199,14 +200,7 @@ export class RetrainingSystem {
       });
       service.useQueue(this.#queue);
       await this.#queue.applySchedule(this.config);
-      if (o.worker !== false) {
-        await this.#queue.workRetraining(async (data) => {
-          await service.processQueueJob(data);
-        });
-        await this.#queue.workMonitoring(async () => {
-          await service.monitoringTick();
-        });
-      }
+      if (o.worker !== false) await this.#work(this.#queue);
     }
     this.#running = true;
     this.logger.info('retraining system started', {
@@ -217,6 +211,37 @@ export class RetrainingSystem {
       nextRun: service.nextRuns(1)[0]?.toISOString() ?? null,
     });
     if (this.config.schedule.runOnStartup) await service.startRetraining({ trigger: 'startup' });
+  }
+
+  async #work(queue: JobQueue): Promise<void> {
+    const service = this.services.retrainingService;
+    await queue.workRetraining(async (data) => {
+      await service.processQueueJob(data);
+    });
+    await queue.workMonitoring(async () => {
+      await service.monitoringTick();
+    });
+  }
+
+  /**
+   * Stops this process taking retraining and monitoring jobs (the dashboard's "stop"): a running
+   * retraining finishes; the schedule stays in the database, so its ticks wait in the queue for a
+   * worker (another process, or this one after `resume()`). The API keeps serving.
+   */
+  async pause(): Promise<void> {
+    if (!this.#running) return;
+    await this.#queue?.pauseWork();
+    this.#running = false;
+    this.logger.info('retraining system paused: no new jobs are taken in this process');
+  }
+
+  /** Takes jobs again after `pause()`. */
+  async resume(): Promise<void> {
+    if (this.#running) return;
+    if (!this.#queue) return this.start();
+    if (this.options.worker !== false) await this.#work(this.#queue);
+    this.#running = true;
+    this.logger.info('retraining system resumed');
   }
 
   async getStatus(): Promise<SystemStatus> {

@@ -111,6 +111,9 @@ describe(`HTTP API (${BACKEND})`, () => {
     }
     // Nothing was changed by the refused writes.
     expect(await tableRowCounts(test.db)).toEqual(before);
+    expect((await call('GET', '/v1/whoami', { key: READ })).body).toEqual({ role: 'read' });
+    expect((await call('GET', '/v1/whoami')).body).toEqual({ role: 'admin' });
+    expect((await call('POST', '/v1/system/stop', { key: READ, body: {} })).status).toBe(403);
     // Open routes.
     expect((await call('GET', '/health', { key: null })).body).toEqual({ status: 'ok' });
   });
@@ -365,6 +368,15 @@ describe(`HTTP API (${BACKEND})`, () => {
     expect((await call('GET', '/v1/metrics/history', { key: READ })).body).toEqual({ metrics: [] });
     expect((await call('GET', '/v1/metrics/history?since=notatime', { key: READ })).status).toBe(400);
     expect((await call('GET', '/v1/drift', { key: READ })).body).toEqual({ reports: [] });
+  });
+
+  it('stops and starts the system (this process taking jobs) through the API', async () => {
+    const stopped = await call('POST', '/v1/system/stop', { body: {} });
+    expect(stopped.status).toBe(200);
+    expect(stopped.body.running).toBe(false);
+    expect(system.isRunning).toBe(false);
+    const started = await call('POST', '/v1/system/start', { body: {} });
+    expect(started.body.running).toBe(true);
   });
 
   it('streams deployments and alerts to event-stream clients', async () => {

@@ -35,6 +35,38 @@ export function registerOperatorRoutes(app: FastifyInstance, context: ApiContext
   );
 
   app.get(
+    '/whoami',
+    {
+      schema: { summary: 'The role of the key sent: admin or read', tags: ['operations'], response: errors },
+    },
+    async (request) => ({ role: request.role }),
+  );
+
+  for (const [action, run] of [
+    ['start', () => system.resume()],
+    ['stop', () => system.pause()],
+  ] as const) {
+    app.post(
+      `/system/${action}`,
+      {
+        schema: {
+          summary:
+            action === 'start'
+              ? 'Take retraining and monitoring jobs again in this process'
+              : 'Stop taking retraining and monitoring jobs in this process (a running job finishes; the API keeps serving)',
+          tags: ['operations'],
+          body: EMPTY_BODY,
+          response: errors,
+        },
+      },
+      async () => {
+        await run();
+        return system.getStatus();
+      },
+    );
+  }
+
+  app.get(
     '/health',
     { schema: { summary: 'Health with its reasons', tags: ['operations'], response: errors } },
     async () => retrainingService.checkSystemHealth(),

@@ -74,7 +74,7 @@ class EmbeddedDatabase implements Database {
 
   async copyFrom(table: string, columns: readonly string[], data: string | Uint8Array): Promise<void> {
     this.assertOpen();
-    await this.pglite.query(copySql(table, columns, data), [], { blob: new Blob([data]) });
+    await this.pglite.query(copySql(table, columns, data), [], { blob: blobOf(data) });
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -120,7 +120,7 @@ function wrapTransaction(tx: Transaction): Queryable {
       await tx.exec(sql);
     },
     copyFrom: async (table, columns, data) => {
-      await tx.query(copySql(table, columns, data), [], { blob: new Blob([data]) });
+      await tx.query(copySql(table, columns, data), [], { blob: blobOf(data) });
     },
   };
 }
@@ -143,4 +143,9 @@ export function wrapPGlite(pglite: PGlite, location: string): Database & { raw: 
 
 export function isEmbedded(db: Database): db is Database & { raw: PGlite } {
   return db.kind === 'embedded' && 'raw' in db;
+}
+
+/** COPY data as a Blob; Node's Blob takes any byte view (the DOM typing wants an ArrayBuffer-backed one). */
+function blobOf(data: string | Uint8Array): Blob {
+  return new Blob([data as string | Uint8Array<ArrayBuffer>]);
 }

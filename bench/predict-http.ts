@@ -13,11 +13,8 @@ import { migrate } from '../src/db/migrate.js';
 import { Logger } from '../src/logging/logger.js';
 import { FEATURE_NAMES } from '../src/market/features.js';
 import { RetrainingSystem } from '../src/orchestration/system.js';
-import { registerVersion } from '../src/registry/registry.js';
+import { registerRandomModel } from '../test/helpers/models.js';
 import { initTensorFlow } from '../src/rl/backend.js';
-import { PpoAgent } from '../src/rl/ppo.js';
-import { Random } from '../src/rl/random.js';
-import { setVersionStatus } from '../src/store/versions.js';
 
 const CONNECTIONS = 32;
 const DURATION_S = 10;
@@ -70,32 +67,12 @@ export async function predictApi(): Promise<Load> {
   await initTensorFlow();
   const db = await openEmbeddedDatabase({ dataDir: 'memory://' });
   await migrate(db);
-  const F = FEATURE_NAMES.length;
-  const agent = PpoAgent.create(F + 1, 3, [64, 64], new Random('bench'));
-  const weights = agent.readWeights();
-  agent.dispose();
-  const row = await registerVersion(db, {
-    modelType: 'ppo',
-    trainedOn: new Date(),
-    dataPoints: 1,
-    metrics: {},
-    config: {},
-    artifact: {
-      weights,
-      normaliser: { names: [...FEATURE_NAMES], mean: Array(F).fill(0), std: Array(F).fill(1), clip: 5 },
-      config: { positions: [-1, 0, 1], inference: 'greedy' },
-      metadata: {},
-    },
-    dataWindow: { start: new Date(0), end: new Date() },
-    dataHash: '0'.repeat(64),
-    seed: 1,
-  });
-  await setVersionStatus(db, row.version, 'validated');
+  const version = await registerRandomModel(db, 'bench', { hidden: [64, 64], initialWeights: true });
   const system = await RetrainingSystem.create(
     {},
     { db, jobs: false, logger: new Logger({ logToConsole: false }), env: {} },
   );
-  await system.services.deploymentManager.deploy(row.version);
+  await system.services.deploymentManager.deploy(version);
   const { app } = await buildApiServer({
     system,
     keys: { admin: ADMIN, source: 'environment' },

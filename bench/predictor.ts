@@ -11,11 +11,11 @@ import { migrate } from '../src/db/migrate.js';
 import { DeploymentManager } from '../src/deployment/deployment-manager.js';
 import { Predictor } from '../src/deployment/predictor.js';
 import { FEATURE_NAMES } from '../src/market/features.js';
-import { registerVersion } from '../src/registry/registry.js';
 import { actorLayersModel, packModel } from '../src/rl/artifact.js';
 import { initTensorFlow, tf } from '../src/rl/backend.js';
 import { PpoAgent, type AgentWeights } from '../src/rl/ppo.js';
 import { Random } from '../src/rl/random.js';
+import { registerRandomModel } from '../test/helpers/models.js';
 import { percentile, timeEach } from './timing.js';
 import { insertAbTest } from '../src/store/ab-tests.js';
 import { setVersionStatus } from '../src/store/versions.js';
@@ -34,26 +34,8 @@ export async function benchPredictor(): Promise<Record<string, number>> {
   await initTensorFlow();
   const db = await openEmbeddedDatabase({ dataDir: 'memory://' });
   await migrate(db);
-  const register = async (seed: string) => {
-    const row = await registerVersion(db, {
-      modelType: 'ppo',
-      trainedOn: new Date(),
-      dataPoints: 1,
-      metrics: {},
-      config: {},
-      artifact: {
-        weights: weights(seed),
-        normaliser,
-        config: { positions: [-1, 0, 1], inference: 'greedy' },
-        metadata: {},
-      },
-      dataWindow: { start: new Date(0), end: new Date() },
-      dataHash: '0'.repeat(64),
-      seed: 1,
-    });
-    await setVersionStatus(db, row.version, 'validated');
-    return row.version;
-  };
+  const register = (seed: string) =>
+    registerRandomModel(db, seed, { hidden: [64, 64], initialWeights: true });
   const [v1, v2, v3] = [await register('a'), await register('b'), await register('c')];
   const deployments = new DeploymentManager(db, {
     ...DEFAULT_RETRAINING_CONFIG.deployment,

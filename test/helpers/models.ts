@@ -6,17 +6,24 @@ import { Random } from '../../src/rl/random.js';
 import { setVersionStatus } from '../../src/store/versions.js';
 
 /**
- * Registers a small real model (random weights, identity normaliser over the nine features) and
- * marks it validated; weights large enough that versions from different seeds act differently.
- * Call `initTensorFlow()` first.
+ * Registers a real model (random weights, identity normaliser over the nine features) and marks
+ * it validated. By default small, with weights large enough that versions from different seeds
+ * act differently; `hidden` and `initialWeights` give the production-sized network as initialised
+ * (benchmarks). Call `initTensorFlow()` first. Used by tests and benchmarks.
  */
-export async function registerRandomModel(db: Database, seed: string): Promise<string> {
+export async function registerRandomModel(
+  db: Database,
+  seed: string,
+  options: { hidden?: number[]; initialWeights?: boolean } = {},
+): Promise<string> {
   const featureCount = FEATURE_NAMES.length;
   const random = new Random(seed);
-  const agent = PpoAgent.create(featureCount + 1, 3, [16, 16], random);
-  agent.actor.assign(
-    agent.actor.readWeights().map((w) => ({ ...w, kernel: w.kernel.map(() => random.normal()) })),
-  );
+  const agent = PpoAgent.create(featureCount + 1, 3, options.hidden ?? [16, 16], random);
+  if (!options.initialWeights) {
+    agent.actor.assign(
+      agent.actor.readWeights().map((w) => ({ ...w, kernel: w.kernel.map(() => random.normal()) })),
+    );
+  }
   const weights = agent.readWeights();
   agent.dispose();
   const row = await registerVersion(db, {

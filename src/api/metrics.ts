@@ -11,7 +11,8 @@ export class ApiMetrics {
   readonly registry = new Registry();
   readonly predictions: Counter<'version' | 'arm'>;
   readonly predictionSeconds: Histogram;
-  readonly requests: Counter<'method' | 'route' | 'status'>;
+  /** Requests by `method route status`, counted in a plain map and handed to prom-client at scrape time. */
+  readonly #requests = new Map<string, number>();
   readonly jobSeconds: Histogram<'status'>;
   readonly jobs: Counter<'status'>;
 
@@ -30,11 +31,19 @@ export class ApiMetrics {
       buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
       registers,
     });
-    this.requests = new Counter({
+    const requests = this.#requests;
+    new Counter({
       name: 'retraining_http_requests_total',
       help: 'HTTP requests by method, route and status',
       labelNames: ['method', 'route', 'status'],
       registers,
+      collect() {
+        this.reset();
+        for (const [key, count] of requests) {
+          const [method, route, status] = key.split(' ') as [string, string, string];
+          this.inc({ method, route, status }, count);
+        }
+      },
     });
     this.jobSeconds = new Histogram({
       name: 'retraining_job_duration_seconds',
@@ -62,6 +71,12 @@ export class ApiMetrics {
         for (const severity of ALERT_SEVERITIES) this.set({ severity }, counts.get(severity) ?? 0);
       },
     });
+  }
+
+  /** One answered request (on every request: a map update, no label hashing). */
+  requestServed(method: string, route: string, status: number): void {
+    const key = `${method} ${route} ${status}`;
+    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
   }
 
   /** A job seen finishing (from the event hub). */

@@ -53,6 +53,11 @@ export interface PredictorOptions {
   pollIntervalMs?: number;
   /** Share of requests whose observation is stored for drift detection. */
   sampleRate?: number;
+  /**
+   * At most this many observations stored per second however busy the server is (default 50,
+   * 180,000 an hour: ample for drift checks), so the database is not written at request rate.
+   */
+  maxSamplesPerSecond?: number;
   seed?: number;
 }
 
@@ -197,7 +202,8 @@ export class Predictor {
       if (arm === 'B') model = candidate;
     }
     const decision = this.decide(model, request);
-    if (this.random.next() < (this.options.sampleRate ?? 0.05)) this.record(decision, arm, request.symbol);
+    if (this.random.next() < (this.options.sampleRate ?? 0.05) && this.takeSampleSlot())
+      this.record(decision, arm, request.symbol);
     return this.answer(decision, arm);
   }
 
@@ -228,6 +234,18 @@ export class Predictor {
   private answer(decision: Decision, arm: Arm | null): Prediction {
     const { model, action, probabilities } = decision;
     return { action, position: model.positions[action]!, probabilities, version: model.version, arm };
+  }
+
+  private sampleSecond = 0;
+  private samplesThisSecond = 0;
+
+  private takeSampleSlot(): boolean {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.sampleSecond) {
+      this.sampleSecond = second;
+      this.samplesThisSecond = 0;
+    }
+    return this.samplesThisSecond++ < (this.options.maxSamplesPerSecond ?? 50);
   }
 
   private record(decision: Decision, arm: Arm | null, symbol: string | undefined): void {

@@ -51,13 +51,26 @@ async function load(
   };
 }
 
-export async function helloWorld(): Promise<Load> {
+const OBSERVATION_BODY = JSON.stringify({
+  key: 'bench-bot',
+  observation: FEATURE_NAMES.map((_, k) => Math.sin(k)),
+  position: 0,
+});
+
+/** The ceiling: Fastify's hello-world (GET), and the same taking the prediction's JSON body (POST). */
+export async function helloWorld(method: 'GET' | 'POST'): Promise<Load> {
   const app = Fastify({ logger: false });
   app.get('/', async () => ({ hello: 'world' }));
+  app.post('/', async () => ({ hello: 'world' }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   try {
-    return await load(`http://127.0.0.1:${port}/`, { method: 'GET' });
+    return await load(
+      `http://127.0.0.1:${port}/`,
+      method === 'GET'
+        ? { method }
+        : { method, body: OBSERVATION_BODY, headers: { 'content-type': 'application/json' } },
+    );
   } finally {
     await app.close();
   }
@@ -81,15 +94,10 @@ export async function predictApi(): Promise<Load> {
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
-  const body = JSON.stringify({
-    key: 'bench-bot',
-    observation: FEATURE_NAMES.map((_, k) => Math.sin(k)),
-    position: 0,
-  });
   try {
     return await load(`http://127.0.0.1:${port}/v1/predict`, {
       method: 'POST',
-      body,
+      body: OBSERVATION_BODY,
       headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
     });
   } finally {
@@ -100,9 +108,10 @@ export async function predictApi(): Promise<Load> {
 }
 
 export async function benchPredictHttp(): Promise<Record<string, number>> {
-  const hello = await helloWorld();
+  const hello = await helloWorld('GET');
+  const helloPost = await helloWorld('POST');
   const predict = await predictApi();
-  if (predict.errors > 0 || hello.errors > 0) {
+  if (predict.errors > 0 || hello.errors > 0 || helloPost.errors > 0) {
     throw new Error(`failed requests under load: predict ${predict.errors}, hello-world ${hello.errors}`);
   }
   return {
@@ -111,6 +120,7 @@ export async function benchPredictHttp(): Promise<Record<string, number>> {
     p99_ms: predict.p99,
     hello_world_requests_per_s: Math.round(hello.requestsPerS),
     hello_world_p99_ms: hello.p99,
+    hello_world_post_requests_per_s: Math.round(helloPost.requestsPerS),
     ratio: Number((predict.requestsPerS / hello.requestsPerS).toFixed(3)),
     connections: CONNECTIONS,
   };

@@ -15,9 +15,13 @@ export interface PpoConfig {
   annealLr: boolean;
   /** Steps each environment runs per rollout; a rollout is numSteps × numEnvs transitions. */
   numSteps: number;
-  /** Discount factor γ. */
+  /**
+   * Discount factor γ. 0.95, not CleanRL's 0.99: a position earns its next bar's return, and a credit
+   * horizon 1/(1 − γ) of ~100 bars added noise and slowed learning where ~20 bars did not
+   * (docs/benchmarks.md, "Learning quality").
+   */
   gamma: number;
-  /** GAE λ (Schulman et al. 2016, "High-Dimensional Continuous Control Using GAE"). */
+  /** GAE λ (Schulman et al. 2016, "High-Dimensional Continuous Control Using GAE"); 0.9 with γ 0.95. */
   gaeLambda: number;
   /** Passes over each rollout. */
   updateEpochs: number;
@@ -47,8 +51,8 @@ export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
   learningRate: 2.5e-4,
   annealLr: true,
   numSteps: 128,
-  gamma: 0.99,
-  gaeLambda: 0.95,
+  gamma: 0.95,
+  gaeLambda: 0.9,
   updateEpochs: 4,
   minibatchSize: 256,
   normAdvantages: true,

@@ -44,8 +44,10 @@ export type Params = Record<string, ParamValue>;
  *                 more than a decade either way, where its effect is multiplicative.
  * - clipRange     float, 0.1 … 0.4. Surrogate clipping ε (paper eq. 7); the paper tried 0.1–0.3.
  * - entropyCoef   float, log, 1e-4 … 5e-2. Entropy bonus c2 (paper eq. 9); 0.01 by default.
- * - gamma         float, 0.9 … 0.999. Discount γ: an effective horizon 1/(1 − γ) of 10 to 1000 bars.
- * - gaeLambda     float, 0.8 … 0.99. GAE λ (Schulman et al. 2016 found 0.92–0.99 best).
+ * - gamma         float, 0.9 … 0.999. Discount γ: an effective horizon 1/(1 − γ) of 10 to 1000 bars;
+ *                 the default 0.95 (a 20-bar horizon; docs/benchmarks.md, "Learning quality") is its midpoint.
+ * - gaeLambda     float, 0.8 … 0.99. GAE λ (Schulman et al. 2016 found 0.92–0.99 best); the default
+ *                 0.9 is its midpoint.
  * - hiddenWidth   categorical 32 | 64 | 128 | 256. Width of both hidden layers of actor and critic.
  * - minibatchSize categorical 64 | 128 | 256 | 512. Transitions per gradient step (clamped to the
  *                 rollout size by the trainer).

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { backtestPositions } from '../../src/evaluation/backtest.js';
 import { tradingMetrics } from '../../src/evaluation/metrics.js';
 import { type CostModel, DEFAULT_COST_MODEL } from '../../src/rl/types.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 const NO_COSTS: CostModel = { commissionBps: 0, slippageBps: 0, fixedFee: 0 };
 /** 10 bps commission + 5 bps slippage = 0.0015 per unit traded, plus 0.0005 per change. */
@@ -13,7 +14,7 @@ function sum(values: ArrayLike<number>): number {
   return Array.from(values).reduce((total, v) => total + v, 0);
 }
 
-describe('costs are charged on both sides of a trade', () => {
+describeDatabaseIndependent('costs are charged on both sides of a trade', () => {
   // Default costs: (1 + 0.5) / 1e4 = 0.00015 per unit traded, no fixed fee.
   const c = 0.00015;
 
@@ -49,7 +50,7 @@ describe('costs are charged on both sides of a trade', () => {
   });
 });
 
-describe('the trade list of a hand-made position path', () => {
+describeDatabaseIndependent('the trade list of a hand-made position path', () => {
   // c = 0.0015 per unit, fee = 0.0005 per change; a reversal splits its fee in halves.
   const report = backtestPositions({
     positions: [0, 1, 1, 0, -1, -1, 1, 1],
@@ -89,7 +90,7 @@ describe('the trade list of a hand-made position path', () => {
   });
 });
 
-describe('a position held before the first bar', () => {
+describeDatabaseIndependent('a position held before the first bar', () => {
   it('is a carried-in trade that pays only its exit inside the window', () => {
     const report = backtestPositions({
       positions: [1, 0],
@@ -105,7 +106,7 @@ describe('a position held before the first bar', () => {
   });
 });
 
-describe('buy-and-hold on the same bars', () => {
+describeDatabaseIndependent('buy-and-hold on the same bars', () => {
   it('holds 1 throughout and pays the entry cost once', () => {
     const returns = [0.01, -0.02, 0.03];
     const report = backtestPositions({ positions: [0, 0, 1], returns, costs: COSTS, periodsPerYear: 252 });
@@ -132,7 +133,7 @@ describe('buy-and-hold on the same bars', () => {
   });
 });
 
-describe('break-even cost', () => {
+describeDatabaseIndependent('break-even cost', () => {
   // Gross PnL 0.01 + 0.004 + 0 + 0.006 + 0.002 + 0 + 0.003 = 0.025 over Σ|Δ| = 5 → 50 bps.
   const positions = [1, 1, 0, -1, -1, 0, 1];
   const returns = [0.01, 0.004, -0.003, -0.006, -0.002, 0.005, 0.003];
@@ -156,7 +157,7 @@ describe('break-even cost', () => {
   });
 });
 
-describe('flags of a policy that does nothing', () => {
+describeDatabaseIndependent('flags of a policy that does nothing', () => {
   it('sees a policy that never trades', () => {
     const report = backtestPositions({
       positions: [0, 0, 0, 0],
@@ -186,7 +187,7 @@ describe('flags of a policy that does nothing', () => {
   });
 });
 
-describe('backtest summary', () => {
+describeDatabaseIndependent('backtest summary', () => {
   it('is JSON-safe and consistent for any position path', () => {
     fc.assert(
       fc.property(

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { maxDrawdown, PROFIT_FACTOR_CAP, sharpeRatio, tradingMetrics } from '../../src/evaluation/metrics.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 /** Returns on a 1e-4 grid in [−0.5, 0.5]: realistic and free of subnormal noise. */
 const gridReturn = fc.integer({ min: -5000, max: 5000 }).map((i) => i / 1e4);
@@ -13,7 +14,7 @@ function allNumbersFinite(value: unknown): boolean {
   return true;
 }
 
-describe('metric properties', () => {
+describeDatabaseIndependent('metric properties', () => {
   it('keeps max drawdown in [0, 1] for any returns', () => {
     fc.assert(
       fc.property(fc.array(anyReturn, { maxLength: 200 }), (returns) => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import {
   consistencyScore,
@@ -10,6 +10,7 @@ import {
   sortinoRatio,
   tradingMetrics,
 } from '../../src/evaluation/metrics.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 /**
  * Reference series r = [0.01, −0.02, 0.03, 0, −0.01], P = 252, worked by hand with the formulas of
@@ -28,7 +29,7 @@ import {
  */
 const REFERENCE = [0.01, -0.02, 0.03, 0.0, -0.01];
 
-describe('tradingMetrics on a hand-computed series (empyrical conventions)', () => {
+describeDatabaseIndependent('tradingMetrics on a hand-computed series (empyrical conventions)', () => {
   const metrics = tradingMetrics({ returns: REFERENCE, periodsPerYear: 252 });
 
   it('computes Sharpe from the sample standard deviation annualised by √P', () => {
@@ -68,7 +69,7 @@ describe('tradingMetrics on a hand-computed series (empyrical conventions)', () 
   });
 });
 
-describe('trade statistics', () => {
+describeDatabaseIndependent('trade statistics', () => {
   it('computes win rate and profit factor of a trade list', () => {
     // Wins 0.05 and 0.03 of 5 trades (a flat trade is not a win); gains 0.08, losses 0.03.
     const metrics = tradingMetrics({
@@ -95,7 +96,7 @@ describe('trade statistics', () => {
   });
 });
 
-describe('equity and drawdown', () => {
+describeDatabaseIndependent('equity and drawdown', () => {
   it('builds the equity curve from 1 and the drawdown from its running peak', () => {
     // Equity 1 → 1.1 → 0.55 → 0.66 → 1.32; peak 1.1 until the end.
     const returns = [0.1, -0.5, 0.2, 1.0];
@@ -120,7 +121,7 @@ describe('equity and drawdown', () => {
   });
 });
 
-describe('undefined values are null, never NaN or Infinity', () => {
+describeDatabaseIndependent('undefined values are null, never NaN or Infinity', () => {
   it('has no Sharpe for a constant series or fewer than 2 periods', () => {
     expect(sharpeRatio([0.01, 0.01, 0.01], 252)).toBeNull();
     expect(sharpeRatio([0.01], 252)).toBeNull();
@@ -141,7 +142,7 @@ describe('undefined values are null, never NaN or Infinity', () => {
   });
 });
 
-describe('consistencyScore', () => {
+describeDatabaseIndependent('consistencyScore', () => {
   it('is 1 when every sub-period earns the same', () => {
     expect(consistencyScore(new Array<number>(10).fill(0.01))).toBeCloseTo(1, 12);
   });
@@ -166,7 +167,7 @@ describe('consistencyScore', () => {
   });
 });
 
-describe('input validation', () => {
+describeDatabaseIndependent('input validation', () => {
   it('names the index of a non-finite return', () => {
     const call = (): unknown => tradingMetrics({ returns: [0.01, Number.NaN], periodsPerYear: 252 });
     expect(call).toThrow(ValidationError);

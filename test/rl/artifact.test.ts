@@ -1,10 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { ArtifactChecksumError } from '../../src/errors.js';
 import { actorLayersModel, packModel, unpackModel } from '../../src/rl/artifact.js';
 import { initTensorFlow, tf } from '../../src/rl/backend.js';
 import { FastMlp } from '../../src/rl/networks.js';
 import { PpoAgent } from '../../src/rl/ppo.js';
 import { Random } from '../../src/rl/random.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 beforeAll(async () => {
   await initTensorFlow();
@@ -21,7 +22,7 @@ function trainedLikeAgent(seed: string): PpoAgent {
   return agent;
 }
 
-describe('model artifact', () => {
+describeDatabaseIndependent('model artifact', () => {
   it('round-trips to identical weights and outputs, and names its checksum', async () => {
     const agent = trainedLikeAgent('artifact');
     const weights = agent.readWeights();

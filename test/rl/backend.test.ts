@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { initTensorFlow, tf } from '../../src/rl/backend.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
-describe('TensorFlow.js backend selection', () => {
+describeDatabaseIndependent('TensorFlow.js backend selection', () => {
   it('uses the WebAssembly backend by default and the CPU backend on request', async () => {
     expect(await initTensorFlow(undefined, {})).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');

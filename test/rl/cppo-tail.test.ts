@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Normaliser } from '../../src/market/normaliser.js';
 import { tailStatistics } from '../../src/rl/cppo.js';
 import { evaluatePolicy } from '../../src/rl/environment.js';
@@ -6,6 +6,7 @@ import { TradingPolicy } from '../../src/rl/policy.js';
 import { Random } from '../../src/rl/random.js';
 import { DEFAULT_TRAINING_CONFIG, trainOnSeries, type TrainingConfig } from '../../src/rl/train.js';
 import type { MarketSeries } from '../../src/rl/types.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 const CRASH_PROBABILITY = 0.005;
 const CRASH = -0.08;
@@ -38,6 +39,9 @@ const config = (algorithm: TrainingConfig['algorithm']): TrainingConfig => ({
   // Validate only at the end: both keep their last weights, not a checkpoint chosen on Sharpe.
   evaluateEvery: ITERATIONS,
   periodsPerYear: 252 * 78,
+  // Risk-neutral: the training reward is PnL alone, so the tail is CPPO's constraint to control, not a
+  // mean-variance penalty's (which would also make PPO shun the crashes).
+  riskAversion: 0,
   environment: { ...DEFAULT_TRAINING_CONFIG.environment, episodeLength: CHUNK },
   // γ = 0.9 as the other small training tests: a short credit horizon learns in a few dozen iterations.
   ppo: { ...DEFAULT_TRAINING_CONFIG.ppo, hidden: [16, 16], learningRate: 1e-3, gamma: 0.9 },
@@ -63,7 +67,7 @@ function heldOut(series: MarketSeries, actor: ConstructorParameters<typeof Tradi
   };
 }
 
-describe('CPPO on a market with rare crashes', () => {
+describeDatabaseIndependent('CPPO on a market with rare crashes', () => {
   it('has better worst-tail returns than PPO on held-out data, at a stated cost in mean return', async () => {
     const train = [crashMarket(40_000, 'crash-train')];
     const validation = [crashMarket(2_000, 'crash-validation')];
@@ -92,7 +96,7 @@ describe('CPPO on a market with rare crashes', () => {
     expect(p.meanBp).toBeGreaterThan(0.5);
     expect(p.cvar10).toBeLessThan(-0.08);
     // CPPO is the one that changed: the constraint was active (λ rose), it holds on the last
-    // training episodes (up to the noise of a 128-episode estimate; −3.99 with this seed), and the
+    // training episodes (up to the noise of a 128-episode estimate; −3.02 with this seed), and the
     // held-out tail is better by more than half of one crash...
     expect(Math.max(...lambdas)).toBeGreaterThan(0);
     expect(lastCvar).toBeGreaterThan(CVAR_BOUND - 0.5);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   applyCvarPenalty,
   createCvarState,
@@ -7,6 +7,7 @@ import {
   type CppoConfig,
 } from '../../src/rl/cppo.js';
 import type { Rollout } from '../../src/rl/ppo.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 const SHORT = 0;
 const FLAT = 1;
@@ -40,7 +41,7 @@ const config = (overrides: Partial<CppoConfig>): CppoConfig => ({
   ...overrides,
 });
 
-describe('CPPO', () => {
+describeDatabaseIndependent('CPPO', () => {
   it('computes VaR and CVaR of the worst α tail', () => {
     const returns = [5, -10, 3, -2, 0, 1, 2, -8, 4, 6];
     expect(tailStatistics(returns, 0.2)).toEqual({ valueAtRisk: -8, conditionalValueAtRisk: -9 });

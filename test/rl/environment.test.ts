@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { barsToColumns, computeFeatures } from '../../src/market/features.js';
 import { generateSyntheticMarket, symbolBars } from '../../src/market/synthetic.js';
@@ -13,6 +13,7 @@ import { buildMarketSeries } from '../../src/rl/market-series.js';
 import { Random } from '../../src/rl/random.js';
 import type { MarketSeries } from '../../src/rl/types.js';
 import type { MarketBar } from '../../src/store/market-bars.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 const LONG = 2;
 const FLAT = 1;
@@ -61,7 +62,7 @@ function rollout(env: TradingEnvironment, steps: number, actionSeed = 7) {
   return { observations, rewards, dones, locations };
 }
 
-describe('createTradingEnvironment', () => {
+describeDatabaseIndependent('createTradingEnvironment', () => {
   // closes 100 → 101 → 99 → 102 → 100; long, hold, flip short (2 units), exit to flat.
   const handMade = seriesFromCloses([100, 101, 99, 102, 100]);
   const handActions = [LONG, LONG, SHORT, FLAT];
@@ -254,7 +255,7 @@ describe('createTradingEnvironment', () => {
   });
 });
 
-describe('evaluatePolicy', () => {
+describeDatabaseIndependent('evaluatePolicy', () => {
   const market = generateSyntheticMarket({ sessions: 60 });
   const bars = symbolBars(market, 'SYNA');
   const { series } = buildMarketSeries({ SYNA: bars });
@@ -300,7 +301,7 @@ describe('evaluatePolicy', () => {
   });
 });
 
-describe('checkNoLookAhead', () => {
+describeDatabaseIndependent('checkNoLookAhead', () => {
   const bars = symbolBars(generateSyntheticMarket({ sessions: 8 }), 'SYNB');
   const features = (prefix: readonly MarketBar[]) => computeFeatures(barsToColumns(prefix)).values;
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import {
   barsToColumns,
@@ -12,6 +12,7 @@ import { applyNormaliser, fitNormaliser } from '../../src/market/normaliser.js';
 import { generateSyntheticMarket, symbolBars } from '../../src/market/synthetic.js';
 import { buildMarketSeries, splitChronologically } from '../../src/rl/market-series.js';
 import type { MarketBar } from '../../src/store/market-bars.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 const market = generateSyntheticMarket({ sessions: 20 });
 const syna = symbolBars(market, 'SYNA');
@@ -33,7 +34,7 @@ function scaledFrom(bars: readonly MarketBar[], from: number, factor: number): M
   );
 }
 
-describe('buildMarketSeries', () => {
+describeDatabaseIndependent('buildMarketSeries', () => {
   it('returns each bar’s simple return to the next close, the bar times and firstRow = warmup', () => {
     const { series } = buildMarketSeries({ SYNA: syna });
     const [s] = series;
@@ -100,7 +101,7 @@ describe('buildMarketSeries', () => {
   });
 });
 
-describe('splitChronologically', () => {
+describeDatabaseIndependent('splitChronologically', () => {
   it('puts the last fraction by time in validation, preceded by the settling bars as warm-up', () => {
     const { train, validation, validationFirstRow } = splitChronologically(syna, 0.2);
     const validationCount = Math.round(syna.length * 0.2);

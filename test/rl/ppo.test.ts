@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { initTensorFlow, tf } from '../../src/rl/backend.js';
 import { FastMlp } from '../../src/rl/networks.js';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../src/rl/ppo.js';
 import { Random } from '../../src/rl/random.js';
 import type { StepResult, VectorEnvironment } from '../../src/rl/types.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 beforeAll(async () => {
   await initTensorFlow();
@@ -44,7 +45,7 @@ function banditEnvironment(numEnvs: number, seed: number): VectorEnvironment {
   };
 }
 
-describe('GAE', () => {
+describeDatabaseIndependent('GAE', () => {
   it('matches a hand-computed example with an episode boundary', () => {
     // One environment, 3 steps, γ = 0.9, λ = 0.8; the second transition ends its episode.
     const rollout = {
@@ -65,7 +66,7 @@ describe('GAE', () => {
   });
 });
 
-describe('PPO loss', () => {
+describeDatabaseIndependent('PPO loss', () => {
   const config: PpoConfig = { ...DEFAULT_PPO_CONFIG, clipCoef: 0.2, entCoef: 0.01 };
 
   function batch(random: Random, size: number, observationSize: number): BatchTensors {
@@ -138,7 +139,7 @@ describe('PPO loss', () => {
   });
 });
 
-describe('PPO learning', () => {
+describeDatabaseIndependent('PPO learning', () => {
   function train(seed: number, iterations: number) {
     const env = banditEnvironment(16, seed);
     const random = new Random(seed);

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { createRandom, Random, type RandomState } from '../../src/rl/random.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 function draws(random: Random, count: number): number[] {
   return Array.from({ length: count }, () => random.next());
@@ -44,7 +45,7 @@ function referenceSfc32(text: string): () => number {
   };
 }
 
-describe('Random', () => {
+describeDatabaseIndependent('Random', () => {
   it('matches the published sfc32 seeded by cyrb128, after 12 warm-up rounds', () => {
     const reference = referenceSfc32('retraining');
     for (let i = 0; i < 12; i++) reference();

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { CancelledError } from '../../src/errors.js';
 import { computeFeatures, barsToColumns } from '../../src/market/features.js';
 import { generateSyntheticMarket, symbolBars } from '../../src/market/synthetic.js';
@@ -17,6 +17,7 @@ import {
 import type { MarketSeries } from '../../src/rl/types.js';
 import type { MarketBar } from '../../src/store/market-bars.js';
 import { TSX_LOADER } from '../helpers/cli.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 const market = generateSyntheticMarket({ seed: 5, sessions: 50 });
 const bars = Object.fromEntries(['SYNA', 'SYNB'].map((symbol) => [symbol, symbolBars(market, symbol)]));
@@ -64,7 +65,7 @@ function leaky(series: MarketSeries[]): MarketSeries[] {
   });
 }
 
-describe('training', () => {
+describeDatabaseIndependent('training', () => {
   beforeAll(() => {
     expect(Object.keys(bars)).toHaveLength(2);
   });

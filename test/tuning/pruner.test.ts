@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { MedianPruner, type LearningCurve } from '../../src/tuning/pruner.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 function curve(...values: number[]): LearningCurve {
   return values.map((value, step) => ({ step, value }));
@@ -15,7 +16,7 @@ const COMPLETED: LearningCurve[] = [
   curve(5, 5, 5, 5, 5, 5, 5, 5),
 ];
 
-describe('MedianPruner', () => {
+describeDatabaseIndependent('MedianPruner', () => {
   it('prunes a trial whose value is below the median of the completed trials at that step', () => {
     const pruner = new MedianPruner({ warmupSteps: 2 });
     expect(pruner.shouldPrune(2, 2.9, COMPLETED)).toBe(true);

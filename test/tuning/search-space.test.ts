@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
+import { DEFAULT_PPO_CONFIG } from '../../src/rl/ppo.js';
 import { Random } from '../../src/rl/random.js';
 import {
   DEFAULT_PPO_SEARCH_SPACE,
@@ -9,8 +10,10 @@ import {
   sampleUniform,
   validateParams,
   validateSearchSpace,
+  type FloatParam,
   type SearchSpace,
 } from '../../src/tuning/search-space.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 function validationError(space: SearchSpace): ValidationError {
   try {
@@ -24,7 +27,7 @@ function validationError(space: SearchSpace): ValidationError {
 
 const validationMessage = (space: SearchSpace): string => validationError(space).message;
 
-describe('validateSearchSpace', () => {
+describeDatabaseIndependent('validateSearchSpace', () => {
   it('accepts the default PPO search space', () => {
     expect(() => validateSearchSpace(DEFAULT_PPO_SEARCH_SPACE)).not.toThrow();
   });
@@ -58,7 +61,7 @@ describe('validateSearchSpace', () => {
   });
 });
 
-describe('sampleUniform', () => {
+describeDatabaseIndependent('sampleUniform', () => {
   it('draws every parameter inside its range, on its steps, among its choices', () => {
     const space: SearchSpace = {
       x: { kind: 'float', low: -2, high: 3 },
@@ -116,7 +119,7 @@ describe('sampleUniform', () => {
   });
 });
 
-describe('validateParams and containsValue', () => {
+describeDatabaseIndependent('validateParams and containsValue', () => {
   it('rejects a missing parameter or a value outside the space', () => {
     const space: SearchSpace = {
       epochs: { kind: 'int', low: 2, high: 10, step: 2 },
@@ -132,7 +135,7 @@ describe('validateParams and containsValue', () => {
   });
 });
 
-describe('ppoConfigFromParams', () => {
+describeDatabaseIndependent('ppoConfigFromParams', () => {
   it('maps a point of the default PPO space onto PpoConfig field names', () => {
     const params = {
       learningRate: 3e-4,
@@ -155,5 +158,33 @@ describe('ppoConfigFromParams', () => {
       updateEpochs: 4,
     });
     expect(() => ppoConfigFromParams({ ...params, hiddenWidth: 100 })).toThrow(ValidationError);
+  });
+
+  it('covers the PPO defaults, with γ and GAE λ in the middle of their ranges', () => {
+    const d = DEFAULT_PPO_CONFIG;
+    const params = {
+      learningRate: d.learningRate,
+      clipRange: d.clipCoef,
+      entropyCoef: d.entCoef,
+      gamma: d.gamma,
+      gaeLambda: d.gaeLambda,
+      hiddenWidth: d.hidden[0]!,
+      minibatchSize: d.minibatchSize,
+      updateEpochs: d.updateEpochs,
+    };
+    expect(ppoConfigFromParams(params)).toEqual({
+      learningRate: d.learningRate,
+      clipCoef: d.clipCoef,
+      entCoef: d.entCoef,
+      gamma: d.gamma,
+      gaeLambda: d.gaeLambda,
+      hidden: [...d.hidden],
+      minibatchSize: d.minibatchSize,
+      updateEpochs: d.updateEpochs,
+    });
+    for (const name of ['gamma', 'gaeLambda'] as const) {
+      const { low, high } = DEFAULT_PPO_SEARCH_SPACE[name] as FloatParam;
+      expect(Math.abs(d[name] - (low + high) / 2)).toBeLessThan(0.1 * (high - low));
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CancelledError, ValidationError } from '../../src/errors.js';
 import { MedianPruner } from '../../src/tuning/pruner.js';
 import type { Params, SearchSpace } from '../../src/tuning/search-space.js';
@@ -10,6 +10,7 @@ import {
   type TrialRecord,
 } from '../../src/tuning/study.js';
 import { TpeSampler, randomSampler, type CompletedTrial, type Sampler } from '../../src/tuning/tpe.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 const SPACE: SearchSpace = {
   learningRate: { kind: 'float', low: 1e-5, high: 1e-1, log: true },
@@ -37,7 +38,7 @@ function fakeClock(): () => number {
   return () => (time += 5);
 }
 
-describe('runStudy', () => {
+describeDatabaseIndependent('runStudy', () => {
   it('records every trial with its parameters, seed, whole learning curve, score and duration', async () => {
     const result = await runStudy({
       space: SPACE,
@@ -197,7 +198,7 @@ describe('runStudy', () => {
   });
 });
 
-describe('completedTrial', () => {
+describeDatabaseIndependent('completedTrial', () => {
   it('passes a pruned trial on with the step of its last report', () => {
     const record: TrialRecord = {
       number: 0,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { Random } from '../../src/rl/random.js';
 import type { Params, SearchSpace } from '../../src/tuning/search-space.js';
@@ -13,6 +13,7 @@ import {
   type CompletedTrial,
   type Sampler,
 } from '../../src/tuning/tpe.js';
+import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
 /** A shifted 4-D sphere over one parameter of each kind; its minimum 0 is at x 3.3, lr 10^-3.5, epochs 17, width 64. */
 const SPHERE_SPACE: SearchSpace = {
@@ -90,23 +91,26 @@ function history(
   return trials;
 }
 
-describe('TPE finds better optima than random search with the same number of trials', () => {
-  it('on a shifted 4-D sphere of float, log-float, int and categorical parameters, over 10 seeds', () => {
-    const result = compareWithRandomSearch(SPHERE_SPACE, shiftedSphere, 60);
-    // Measured: TPE 0.674, random 1.843, TPE better on 8 of 10 seeds (100 other seeds: 0.62 vs 1.84, 85 wins).
-    expect(result.tpe).toBeLessThan(0.6 * result.random);
-    expect(result.tpeWins).toBeGreaterThan(5);
-  });
+describeDatabaseIndependent(
+  'TPE finds better optima than random search with the same number of trials',
+  () => {
+    it('on a shifted 4-D sphere of float, log-float, int and categorical parameters, over 10 seeds', () => {
+      const result = compareWithRandomSearch(SPHERE_SPACE, shiftedSphere, 60);
+      // Measured: TPE 0.674, random 1.843, TPE better on 8 of 10 seeds (100 other seeds: 0.62 vs 1.84, 85 wins).
+      expect(result.tpe).toBeLessThan(0.6 * result.random);
+      expect(result.tpeWins).toBeGreaterThan(5);
+    });
 
-  it('on Branin, over 10 seeds', () => {
-    const result = compareWithRandomSearch(BRANIN_SPACE, branin, 60);
-    // Measured: TPE 0.211, random 0.598, TPE better on 8 of 10 seeds (40 seeds: 0.25 vs 0.92, 31 wins).
-    expect(result.tpe).toBeLessThan(0.6 * result.random);
-    expect(result.tpeWins).toBeGreaterThan(5);
-  });
-});
+    it('on Branin, over 10 seeds', () => {
+      const result = compareWithRandomSearch(BRANIN_SPACE, branin, 60);
+      // Measured: TPE 0.211, random 0.598, TPE better on 8 of 10 seeds (40 seeds: 0.25 vs 0.92, 31 wins).
+      expect(result.tpe).toBeLessThan(0.6 * result.random);
+      expect(result.tpeWins).toBeGreaterThan(5);
+    });
+  },
+);
 
-describe('TpeSampler', () => {
+describeDatabaseIndependent('TpeSampler', () => {
   const trials = history(SPHERE_SPACE, 7, 30, shiftedSphere);
 
   it('suggests the same parameters for the same seed, trial number and history', () => {
@@ -181,7 +185,7 @@ describe('TpeSampler', () => {
   });
 });
 
-describe("Optuna's TPE defaults", () => {
+describeDatabaseIndependent("Optuna's TPE defaults", () => {
   it('splits off the best ⌈10 %⌉ of the trials, at most 25', () => {
     expect([1, 10, 11, 100, 250, 251, 1000].map(tpeGamma)).toEqual([1, 1, 2, 10, 25, 25, 25]);
   });
@@ -203,7 +207,7 @@ describe("Optuna's TPE defaults", () => {
   });
 });
 
-describe('ParzenEstimator', () => {
+describeDatabaseIndependent('ParzenEstimator', () => {
   // Expected values from scipy.stats.truncnorm mixtures built the way Optuna's _ParzenEstimator builds them.
   it('fits truncated normal kernels with the larger neighbour gap, inner gaps at the ends', () => {
     const estimator = new ParzenEstimator({ kind: 'float', low: 0, high: 10 }, [2, 3, 7]);
@@ -249,7 +253,7 @@ describe('ParzenEstimator', () => {
   });
 });
 
-describe('logGaussMass', () => {
+describeDatabaseIndependent('logGaussMass', () => {
   it('keeps its precision in both tails (scipy.stats.norm values)', () => {
     expect(logGaussMass(-1, 1)).toBeCloseTo(-0.38171514630212616, 13);
     expect(logGaussMass(8, 9)).toBeCloseTo(-35.01361859343716, 10);

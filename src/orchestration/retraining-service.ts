@@ -42,6 +42,8 @@ export interface RetrainingServiceOptions {
   queue?: JobQueue | null;
   /** A running job without a heartbeat for this long belongs to a dead process and may be taken over. Default 60. */
   staleAfterSeconds?: number;
+  /** Days of history a first model reads (see `PipelineDependencies.firstModelLookbackDays`). */
+  firstModelLookbackDays?: number;
 }
 
 /** The product README's RetrainingService: runs retrainings, and is the door to tests, rollbacks and health. */
@@ -172,6 +174,9 @@ export class RetrainingService {
         ...(o.tuner ? { tuner: o.tuner } : {}),
         ...(o.now ? { now: o.now } : {}),
         ...(o.modelType ? { modelType: o.modelType } : {}),
+        ...(o.firstModelLookbackDays !== undefined
+          ? { firstModelLookbackDays: o.firstModelLookbackDays }
+          : {}),
       },
       jobId,
       { ...options, signal: options.signal ?? this.#abort.signal },

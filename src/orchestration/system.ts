@@ -49,6 +49,8 @@ export interface RetrainingSystemOptions {
   /** Keep the cron schedule firing from this process. Default true. */
   scheduler?: boolean;
   modelType?: ModelType;
+  /** Days of history a first model reads when none is in production; default a year (pipeline.ts). */
+  firstModelLookbackDays?: number;
   tuner?: Tuner;
   now?: () => Date;
   /** Worker threads for hyperparameter trials; default RETRAINING_TRIAL_THREADS or one per core. */
@@ -144,6 +146,9 @@ export class RetrainingSystem {
         ...(options.modelType ? { modelType: options.modelType } : {}),
         ...(now ? { now } : {}),
         staleAfterSeconds: this.queueSettings.staleAfterSeconds ?? 60,
+        ...(options.firstModelLookbackDays !== undefined
+          ? { firstModelLookbackDays: options.firstModelLookbackDays }
+          : {}),
       }),
     };
   }

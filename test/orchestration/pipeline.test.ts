@@ -3,7 +3,7 @@ import type { RetrainingConfigInput } from '../../src/config/schema.js';
 import { migrate } from '../../src/db/migrate.js';
 import { Logger } from '../../src/logging/logger.js';
 import { seedDemoData } from '../../src/market/demo.js';
-import { PIPELINE_STAGES } from '../../src/orchestration/pipeline.js';
+import { FIRST_MODEL_LOOKBACK_DAYS, PIPELINE_STAGES } from '../../src/orchestration/pipeline.js';
 import { RetrainingSystem } from '../../src/orchestration/system.js';
 import { listAlerts } from '../../src/store/alerts.js';
 import { listDeploymentEvents } from '../../src/store/deployment-events.js';
@@ -35,7 +35,15 @@ let test: TestDatabase;
 const logger = new Logger({ logToConsole: false });
 
 function system(config: RetrainingConfigInput = SMALL): Promise<RetrainingSystem> {
-  return RetrainingSystem.create(config, { db: test.db, jobs: false, logger, now: () => NOW, env: {} });
+  // The window each test names is the window read, first model or not.
+  return RetrainingSystem.create(config, {
+    db: test.db,
+    jobs: false,
+    logger,
+    now: () => NOW,
+    env: {},
+    firstModelLookbackDays: 0,
+  });
 }
 
 describe(`retraining pipeline end to end (${BACKEND})`, () => {
@@ -129,6 +137,17 @@ describe(`retraining pipeline end to end (${BACKEND})`, () => {
     expect(result.status).toBe('skipped');
     expect(result.reason).toMatch(/^too few trades: \d+ in the last 60 days; minTradesThreshold is 1000000$/);
     expect(job).toMatchObject({ status: 'skipped', stage: 'collect' });
+    await retraining.stop();
+  });
+
+  it('reads a year of history for a first model, whatever the weekly window', async () => {
+    const retraining = await RetrainingSystem.create(
+      { ...SMALL, dataCollection: { lookbackDays: 7, minTradesThreshold: 1_000_000 } },
+      { db: test.db, jobs: false, logger, now: () => NOW, env: {} },
+    );
+    const production = await retraining.services.deploymentManager.getProductionVersion();
+    const { result } = await retraining.services.retrainingService.runRetraining();
+    expect(result.reason).toContain(`in the last ${production ? 7 : FIRST_MODEL_LOOKBACK_DAYS} days`);
     await retraining.stop();
   });
 

@@ -68,6 +68,20 @@ describe(`Predictor (${BACKEND})`, () => {
     expect(await listPredictionSamples(test.db, { version: v1 })).toHaveLength(1);
   });
 
+  it('stores at most maxSamplesPerSecond observations a second however many requests come', async () => {
+    const v1 = await register('capped');
+    await new DeploymentManager(test.db, DEFAULT_RETRAINING_CONFIG.deployment).deploy(v1);
+    predictor = new Predictor(test.db, { sampleRate: 1, maxSamplesPerSecond: 5 });
+    await predictor.start();
+    const started = Date.now();
+    for (let i = 0; i < 2000; i++) predictor.predict({ key: `k${i}`, features: features(i), position: 0 });
+    const seconds = Math.floor(Date.now() / 1000) - Math.floor(started / 1000) + 1;
+    await predictor.flushSamples();
+    const stored = (await listPredictionSamples(test.db, { version: v1, limit: 10_000 })).length;
+    expect(stored).toBeGreaterThanOrEqual(5);
+    expect(stored).toBeLessThanOrEqual(5 * seconds);
+  });
+
   it('predicts from recent bars', async () => {
     const v1 = await register('bars');
     await new DeploymentManager(test.db, DEFAULT_RETRAINING_CONFIG.deployment).deploy(v1);

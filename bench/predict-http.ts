@@ -17,7 +17,8 @@ import { registerRandomModel } from '../test/helpers/models.js';
 import { initTensorFlow } from '../src/rl/backend.js';
 
 const CONNECTIONS = 32;
-const DURATION_S = 10;
+const DURATION_S = 5;
+const ROUNDS = 3;
 const ADMIN = 'bench-admin-key-0123456789abcdef';
 
 interface Load {
@@ -29,7 +30,7 @@ interface Load {
 
 async function load(
   url: string,
-  options: { method: 'GET' | 'POST'; body?: string; headers?: Record<string, string> },
+  options: { method: 'GET' | 'POST'; body?: string; headers?: Record<string, string>; duration: number },
 ): Promise<Load> {
   const run = async (duration: number) =>
     autocannon({
@@ -41,8 +42,7 @@ async function load(
       ...(options.body ? { body: options.body } : {}),
       headers: options.headers ?? {},
     });
-  await run(2); // warm-up: V8 optimises the handlers, the connections are open
-  const result = await run(DURATION_S);
+  const result = await run(options.duration);
   return {
     requestsPerS: result.requests.average,
     p50: result.latency.p50,
@@ -57,26 +57,31 @@ const OBSERVATION_BODY = JSON.stringify({
   position: 0,
 });
 
+interface Target {
+  name: string;
+  run: (duration: number) => Promise<Load>;
+  close: () => Promise<void>;
+}
+
 /** The ceiling: Fastify's hello-world (GET), and the same taking the prediction's JSON body (POST). */
-export async function helloWorld(method: 'GET' | 'POST'): Promise<Load> {
+async function helloWorld(method: 'GET' | 'POST'): Promise<Target> {
   const app = Fastify({ logger: false });
   app.get('/', async () => ({ hello: 'world' }));
   app.post('/', async () => ({ hello: 'world' }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
-  try {
-    return await load(
-      `http://127.0.0.1:${port}/`,
-      method === 'GET'
-        ? { method }
-        : { method, body: OBSERVATION_BODY, headers: { 'content-type': 'application/json' } },
-    );
-  } finally {
-    await app.close();
-  }
+  const request =
+    method === 'GET'
+      ? { method }
+      : { method, body: OBSERVATION_BODY, headers: { 'content-type': 'application/json' } };
+  return {
+    name: `hello-world ${method}`,
+    run: (duration) => load(`http://127.0.0.1:${port}/`, { ...request, duration }),
+    close: () => app.close(),
+  };
 }
 
-export async function predictApi(): Promise<Load> {
+export async function predictApi(): Promise<Target> {
   await initTensorFlow();
   const db = await openEmbeddedDatabase({ dataDir: 'memory://' });
   await migrate(db);
@@ -94,34 +99,56 @@ export async function predictApi(): Promise<Load> {
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
-  try {
-    return await load(`http://127.0.0.1:${port}/v1/predict`, {
-      method: 'POST',
-      body: OBSERVATION_BODY,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    });
-  } finally {
-    await app.close();
-    await system.stop(0);
-    await db.close();
-  }
+  return {
+    name: 'predict',
+    run: (duration) =>
+      load(`http://127.0.0.1:${port}/v1/predict`, {
+        method: 'POST',
+        body: OBSERVATION_BODY,
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        duration,
+      }),
+    close: async () => {
+      await app.close();
+      await system.stop(0);
+      await db.close();
+    },
+  };
 }
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/**
+ * The three servers run side by side and are loaded in turn, ROUNDS times, after a warm-up of
+ * each: this machine's speed drifts by a factor of two within minutes (shared host), so figures
+ * taken minutes apart are not comparable; medians of interleaved rounds are.
+ */
 export async function benchPredictHttp(): Promise<Record<string, number>> {
-  const hello = await helloWorld('GET');
-  const helloPost = await helloWorld('POST');
-  const predict = await predictApi();
-  if (predict.errors > 0 || hello.errors > 0 || helloPost.errors > 0) {
-    throw new Error(`failed requests under load: predict ${predict.errors}, hello-world ${hello.errors}`);
+  const targets = [await helloWorld('GET'), await helloWorld('POST'), await predictApi()];
+  const results = new Map<string, Load[]>(targets.map((t) => [t.name, []]));
+  try {
+    for (const target of targets) await target.run(2); // warm-up: V8 optimises, connections open
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of targets) results.get(target.name)!.push(await target.run(DURATION_S));
+    }
+  } finally {
+    for (const target of targets) await target.close();
   }
+  const failed = [...results].filter(([, loads]) => loads.some((l) => l.errors > 0));
+  if (failed.length > 0)
+    throw new Error(`failed requests under load: ${failed.map(([name]) => name).join(', ')}`);
+  const rps = (name: string) => median(results.get(name)!.map((l) => l.requestsPerS));
+  const predict = results.get('predict')!;
+  const ratios = predict.map((l, i) => l.requestsPerS / results.get('hello-world GET')![i]!.requestsPerS);
   return {
-    requests_per_s: Math.round(predict.requestsPerS),
-    p50_ms: predict.p50,
-    p99_ms: predict.p99,
-    hello_world_requests_per_s: Math.round(hello.requestsPerS),
-    hello_world_p99_ms: hello.p99,
-    hello_world_post_requests_per_s: Math.round(helloPost.requestsPerS),
-    ratio: Number((predict.requestsPerS / hello.requestsPerS).toFixed(3)),
+    requests_per_s: Math.round(rps('predict')),
+    p50_ms: median(predict.map((l) => l.p50)),
+    p99_ms: median(predict.map((l) => l.p99)),
+    hello_world_requests_per_s: Math.round(rps('hello-world GET')),
+    hello_world_post_requests_per_s: Math.round(rps('hello-world POST')),
+    ratio: Number(median(ratios).toFixed(3)),
+    ratio_to_post: Number((rps('predict') / rps('hello-world POST')).toFixed(3)),
     connections: CONNECTIONS,
+    rounds: ROUNDS,
   };
 }

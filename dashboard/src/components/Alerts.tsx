@@ -11,33 +11,49 @@ export function Alerts() {
   return (
     <div className="stack">
       <ErrorNote error={error} />
-      <Card title={`Open alerts (${open.length})`}>
-        {open.length === 0 && !loading ? <Empty>No open alert.</Empty> : null}
-        <ul className="alerts" aria-label="open alerts">
-          {open.map((alert) => (
-            <AlertItem
-              key={alert.id}
-              alert={alert}
-              onAcknowledge={acknowledgeAlert}
-              onResolve={resolveAlert}
-            />
-          ))}
-        </ul>
-      </Card>
-      <Card title={`Resolved (${resolved.length})`}>
-        {resolved.length === 0 && !loading ? <Empty>None resolved yet.</Empty> : null}
-        <ul className="alerts" aria-label="resolved alerts">
-          {resolved.map((alert) => (
-            <AlertItem
-              key={alert.id}
-              alert={alert}
-              onAcknowledge={acknowledgeAlert}
-              onResolve={resolveAlert}
-            />
-          ))}
-        </ul>
-      </Card>
+      <AlertList
+        title={`Open alerts (${open.length})`}
+        label="open alerts"
+        empty={loading ? null : 'No open alert.'}
+        alerts={open}
+        onAcknowledge={acknowledgeAlert}
+        onResolve={resolveAlert}
+      />
+      <AlertList
+        title={`Resolved (${resolved.length})`}
+        label="resolved alerts"
+        empty={loading ? null : 'None resolved yet.'}
+        alerts={resolved}
+        onAcknowledge={acknowledgeAlert}
+        onResolve={resolveAlert}
+      />
     </div>
+  );
+}
+
+function AlertList(props: {
+  title: string;
+  label: string;
+  /** Shown when the list is empty; null while loading. */
+  empty: string | null;
+  alerts: Alert[];
+  onAcknowledge: (id: string) => Promise<Alert>;
+  onResolve: (id: string, resolution: string) => Promise<Alert>;
+}) {
+  return (
+    <Card title={props.title}>
+      {props.alerts.length === 0 && props.empty !== null ? <Empty>{props.empty}</Empty> : null}
+      <ul className="alerts" aria-label={props.label}>
+        {props.alerts.map((alert) => (
+          <AlertItem
+            key={alert.id}
+            alert={alert}
+            onAcknowledge={props.onAcknowledge}
+            onResolve={props.onResolve}
+          />
+        ))}
+      </ul>
+    </Card>
   );
 }
 

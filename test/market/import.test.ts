@@ -43,6 +43,51 @@ const dailyRows = (n: number) =>
   });
 
 describe(`bar import edge cases (${BACKEND})`, () => {
+  it('reads hostile CSV text as a report or a clear error, and stores nothing when it refuses', async () => {
+    const cell = fc.oneof(
+      fc.constantFrom(
+        'NaN',
+        '-1',
+        '0',
+        '1e400',
+        '',
+        '"',
+        '""',
+        "'; DROP TABLE market_bars; --",
+        '2024-13-45',
+        '𝕏',
+        '\u0000',
+      ),
+      fc.double({ noNaN: false }).map(String),
+      fc.string({ maxLength: 12 }),
+      fc
+        .date({ min: new Date('1990-01-01'), max: new Date('2030-01-01'), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+    );
+    const header = fc.oneof(
+      fc.constant('Date,Open,High,Low,Close,Volume'),
+      fc.constant('timestamp,symbol,open,high,low,close,volume'),
+      fc.array(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 8 }).map((h) => h.join(',')),
+    );
+    const file = fc.tuple(
+      header,
+      fc.array(fc.array(cell, { minLength: 1, maxLength: 8 }), { maxLength: 30 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(file, async ([head, rows]) => {
+        const before = await count('market_bars');
+        const path = csv([head, ...rows.map((r) => r.join(','))].join('\n'));
+        try {
+          await importBarsFromCsv(test.db, path, { symbol: 'FUZZ', interval: '1d' });
+        } catch (error) {
+          expect(error, String(error)).toBeInstanceOf(ValidationError);
+          expect(await count('market_bars')).toBe(before);
+        }
+      }),
+      { numRuns: 80, seed: 20261126 },
+    );
+  });
+
   it('names the line and column of a malformed value and stores nothing, even from earlier batches', async () => {
     const rows = dailyRows(30);
     rows[25] = rows[25]!.replace(/,[^,]+,(\d+)$/, ',abc,$1');

@@ -16,6 +16,7 @@ import { recordPerformanceMetrics } from '../../src/store/performance-metrics.js
 import { createCliDatabase, spawnRetrain, type CliDatabase, type RetrainProcess } from '../helpers/cli.js';
 import { BACKEND } from '../helpers/database.js';
 import { registerRandomModel } from '../helpers/models.js';
+import { featureDriftReport } from '../helpers/drift-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -102,33 +103,7 @@ describe.skipIf(!hasChromium)(title, () => {
           });
         }
       }
-      await recordDriftReport(db, {
-        version: versions[1]!,
-        kind: 'features',
-        verdict: 'drift',
-        settings: {},
-        details: {
-          drifted: ['rsi_14'],
-          top: [
-            {
-              name: 'rsi_14',
-              psi: 0.41,
-              ks: { statistic: 0.31, pValue: 0.0001 },
-              wasserstein: 0.2,
-              drifted: true,
-            },
-            {
-              name: 'return_1',
-              psi: 0.03,
-              ks: { statistic: 0.04, pValue: 0.7 },
-              wasserstein: 0.01,
-              drifted: false,
-            },
-          ],
-        },
-        liveSamples: 480,
-        referenceSamples: 2000,
-      });
+      await recordDriftReport(db, featureDriftReport(versions[1]!));
     });
     const configFile = join(cli.dir, 'retraining.config.json');
     writeFileSync(configFile, JSON.stringify(CONFIG));

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../../dashboard/src/App.js';
 import { createApiClient, type Alert } from '../../src/react/index.js';
 import { startTestApi, type TestApi } from './api-process.js';
+import { featureDriftReport } from '../helpers/drift-fixture.js';
 
 let api: TestApi;
 const STORAGE_KEY = 'retraining.apiKey';
@@ -144,33 +145,7 @@ describe('dashboard in jsdom against a real server', () => {
         tradeCount: 40,
       });
     }
-    await api.command('recordDrift', {
-      version: b,
-      kind: 'features',
-      verdict: 'drift',
-      settings: {},
-      details: {
-        drifted: ['rsi_14'],
-        top: [
-          {
-            name: 'rsi_14',
-            psi: 0.41,
-            ks: { statistic: 0.3, pValue: 0.0001 },
-            wasserstein: 0.2,
-            drifted: true,
-          },
-          {
-            name: 'return_1',
-            psi: 0.02,
-            ks: { statistic: 0.05, pValue: 0.6 },
-            wasserstein: 0.01,
-            drifted: false,
-          },
-        ],
-      },
-      liveSamples: 500,
-      referenceSamples: 2000,
-    });
+    await api.command('recordDrift', featureDriftReport(b));
     open(api.read, 'performance');
     // jsdom has no canvas, so the chart falls back to a table of the same points.
     const points = await screen.findByRole('table', { name: /Equity/ }, LONG);

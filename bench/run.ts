@@ -7,6 +7,7 @@ import { benchFeatures } from './features.js';
 import { benchHpoScaling } from './hpo-scaling.js';
 import { benchInference } from './inference.js';
 import { benchIngest } from './ingest.js';
+import { benchLoad } from './load.js';
 import { benchPpo } from './ppo.js';
 import { benchPredictHttp } from './predict-http.js';
 import { benchPredictor } from './predictor.js';
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
   drift: benchDrift,
   hpo_scaling: benchHpoScaling,
   ingest: benchIngest,
+  load: benchLoad,
   ppo: benchPpo,
   inference: benchInference,
   predictor: benchPredictor,

@@ -39,6 +39,7 @@ import {
   type ModelEvaluation,
 } from '../training/model-trainer.js';
 
+import type { PipelineTrainer } from '../training/training-thread.js';
 export const PIPELINE_STAGES = [
   'collect',
   'validate',
@@ -103,7 +104,8 @@ export interface PipelineDependencies {
   deployments: DeploymentManager;
   alerter: Alerter;
   logger: Logger;
-  trainer?: ModelTrainer;
+  /** Where training and backtests run; default a `ModelTrainer` on this thread. */
+  trainer?: PipelineTrainer;
   tuner?: Tuner;
   now?: () => Date;
   /** Model type of a first model; later ones keep production's. Default ppo. */
@@ -347,11 +349,11 @@ export async function runPipeline(
     await enter('evaluate', 'backtesting the candidate and production on the held-out bars');
     const ppy = periodsPerYear(parseInterval(interval));
     const test = { bars: heldOut.test, firstRow: heldOut.testFirstRow };
-    const candidate = trainer.evaluate(model, test, { periodsPerYear: ppy, seed });
+    const candidate = await trainer.evaluate(model, test, { periodsPerYear: ppy, seed });
     let productionEvaluation: ModelEvaluation | null = null;
     if (warm) {
       try {
-        productionEvaluation = trainer.evaluate(warm, test, { periodsPerYear: ppy, seed });
+        productionEvaluation = await trainer.evaluate(warm, test, { periodsPerYear: ppy, seed });
       } catch (error) {
         log.warn('production model could not be evaluated on the held-out bars', {
           error: (error as Error).message,

@@ -22,7 +22,7 @@ import {
   type RetrainingJobRow,
 } from '../store/retraining-jobs.js';
 import { failOrphanedVersions } from '../store/versions.js';
-import type { ModelTrainer } from '../training/model-trainer.js';
+import type { PipelineTrainer } from '../training/training-thread.js';
 import { isStudyTuner } from '../training/parallel-tuner.js';
 import { nextRuns, type JobQueue, type RetrainingJobData } from './jobs.js';
 import { runPipeline, type PipelineOptions, type PipelineResult, type Tuner } from './pipeline.js';
@@ -34,7 +34,7 @@ export interface RetrainingServiceOptions {
   logger: Logger;
   deployments: DeploymentManager;
   monitoring: MonitoringService;
-  trainer?: ModelTrainer;
+  trainer?: PipelineTrainer;
   tuner?: Tuner;
   modelType?: ModelType;
   now?: () => Date;

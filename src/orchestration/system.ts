@@ -25,6 +25,7 @@ import type { ModelType, ModelVersionRow } from '../store/versions.js';
 import { findProductionVersion } from '../store/versions.js';
 import type { RetrainingJobRow } from '../store/retraining-jobs.js';
 import { ModelTrainer } from '../training/model-trainer.js';
+import { TrainingThread } from '../training/training-thread.js';
 import { createTuner } from '../training/parallel-tuner.js';
 import { JobQueue, queueSettingsFromEnvironment, type QueueSettings } from './jobs.js';
 import type { Tuner } from './pipeline.js';
@@ -55,6 +56,11 @@ export interface RetrainingSystemOptions {
   now?: () => Date;
   /** Worker threads for hyperparameter trials; default RETRAINING_TRIAL_THREADS or one per core. */
   trialThreads?: number;
+  /**
+   * Train and backtest on a worker thread (default), so the API and the job queue on this thread
+   * keep answering during a retraining; false trains on this thread.
+   */
+  trainInThread?: boolean;
   /** Queue timing, over the environment's (RETRAINING_JOB_EXPIRE_SECONDS and friends, see docs/operations.md). */
   queue?: QueueSettings;
 }
@@ -83,6 +89,7 @@ export class RetrainingSystem {
   #queue: JobQueue | null = null;
   private readonly queueSettings: QueueSettings;
   #running = false;
+  readonly #trainingThread: TrainingThread | null;
 
   private constructor(
     readonly db: Database,
@@ -125,6 +132,7 @@ export class RetrainingSystem {
       abTestManager: deploymentManager.abTests,
       monitoringService,
       alerter,
+    this.#trainingThread = options.trainInThread === false ? null : new TrainingThread();
       modelTrainer,
       dataCollector: new DataCollector(db, config.dataCollection, { logger }),
       retrainingService: new RetrainingService({
@@ -133,7 +141,7 @@ export class RetrainingSystem {
         logger,
         deployments: deploymentManager,
         monitoring: monitoringService,
-        trainer: modelTrainer,
+        trainer: this.#trainingThread ?? modelTrainer,
         tuner:
           options.tuner ??
           createTuner({
@@ -281,6 +289,7 @@ export class RetrainingSystem {
   }
 }
 
+    await this.#trainingThread?.close();
 /** The product README's factory; one instance per process. */
 /** RETRAINING_TRIAL_THREADS, or one thread per core. */
 export function trialThreadsFromEnvironment(env: NodeJS.ProcessEnv): number {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ArtifactChecksumError } from '../errors.js';
 import type { Normaliser } from '../market/normaliser.js';
 import { parseNormaliser } from '../market/normaliser.js';
-import { tf } from './backend.js';
+import { ensureTensorFlow, tf } from './backend.js';
 import type { DenseWeights } from './networks.js';
 import type { AgentWeights } from './ppo.js';
 
@@ -40,6 +40,7 @@ interface Header {
 }
 
 export async function packModel(artifact: ModelArtifact): Promise<{ bytes: Uint8Array; sha256: string }> {
+  await ensureTensorFlow();
   const actor = await layersFormat(artifact.weights.actor, 'actor');
   const critic = await layersFormat(artifact.weights.critic, 'critic');
   const header: Header = {
@@ -69,6 +70,7 @@ export async function unpackModel<Config = Record<string, unknown>>(
   bytes: Uint8Array,
   expectedSha256?: string,
 ): Promise<ModelArtifact<Config>> {
+  await ensureTensorFlow();
   if (expectedSha256 !== undefined) {
     const actual = sha256(bytes);
     if (actual !== expectedSha256) {
@@ -119,6 +121,7 @@ export async function unpackModel<Config = Record<string, unknown>>(
 
 /** The actor of an artifact as a TF.js LayersModel, for `predict` (used to check the fast path). */
 export async function actorLayersModel(bytes: Uint8Array): Promise<tf.LayersModel> {
+  await ensureTensorFlow();
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = buffer.readUInt32BE(8);
   const header = JSON.parse(buffer.subarray(12, 12 + headerLength).toString('utf8')) as Header;

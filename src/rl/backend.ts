@@ -16,6 +16,14 @@ let active: Promise<TfBackend> | undefined;
 let requested: TfBackend | undefined;
 
 /**
+ * The backend already started on this thread, or the default one: for code that builds TF.js
+ * models without caring which backend (artifacts), and must work in a thread that never trained.
+ */
+export function ensureTensorFlow(): Promise<TfBackend> {
+  return active ?? initTensorFlow();
+}
+
+/**
  * Selects and initialises the backend once per thread: the argument, else
  * `RETRAINING_TF_BACKEND`, else wasm; a backend that fails to start falls back to cpu and the
  * returned name says which one runs.

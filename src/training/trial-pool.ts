@@ -1,15 +1,12 @@
 /**
  * A pool of worker threads for hyperparameter trials, one per core by default. Each thread loads
  * its own TensorFlow.js once and runs one trial at a time; the main thread samples, stores and
- * prunes nothing itself. Under tsx (sources, tests) the threads load the TypeScript worker with
- * tsx's loader; from dist/ they load the compiled one.
+ * prunes nothing itself.
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CancelledError } from '../errors.js';
+import { startWorkerThread } from './threads.js';
 import type { TrialOutcome, TrialTask } from './trial.js';
 
 interface Slot {
@@ -19,19 +16,8 @@ interface Slot {
 
 type Reply = { type: 'done'; outcome: TrialOutcome } | { type: 'error'; cancelled: boolean; message: string };
 
-/**
- * From dist/ the compiled worker; from sources (tsx, tests) a bootstrap that imports the
- * TypeScript worker through tsx's `tsImport` (tsx registers its loader on the main thread only,
- * and Node 20 does not pass loader hooks on to worker threads).
- */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./trial-worker.js', import.meta.url));
-  // tsx's own loader registers only on the main thread; its tsImport loads a file with scoped hooks.
-  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
-  const api = pathToFileURL(join(dirname(tsxPackage), 'dist', 'esm', 'api', 'index.mjs')).href;
-  const worker = new URL('./trial-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(worker)}, ${JSON.stringify(worker)}));`;
-  return new Worker(bootstrap, { eval: true });
+  return startWorkerThread('trial-worker');
 }
 
 export class TrialPool {

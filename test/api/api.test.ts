@@ -93,20 +93,29 @@ describe(`HTTP API (${BACKEND})`, () => {
       'unauthorized',
     );
     expect((await call('GET', '/v1/status', { key: READ })).status).toBe(200);
-    const writes: [string, unknown][] = [
-      ['/v1/deploy', { version: versions[0] }],
-      ['/v1/rollback', { reason: 'x' }],
-      ['/v1/jobs', {}],
-      ['/v1/ab-tests', { modelB: versions[1] }],
-      ['/v1/trades', { trades: [] }],
-      ['/v1/bars', { bars: [] }],
-      [`/v1/alerts/${crypto.randomUUID()}/acknowledge`, {}],
-    ];
-    for (const [path, body] of writes) {
-      const noKey = await call('POST', path, { key: null, body });
-      expect(noKey.status, path).toBe(401);
-      const readKey = await call('POST', path, { key: READ, body });
-      expect(readKey.status, path).toBe(403);
+    // Every route the OpenAPI document lists, so a route added later is covered without a change here.
+    const spec = (await call('GET', '/docs/json', { key: null })).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const routes = Object.entries(spec.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => ({
+        method: method.toUpperCase(),
+        path: path.replace(/\{[^}]+\}/g, () => crypto.randomUUID()),
+      })),
+    );
+    const versioned = routes.filter((route) => route.path.startsWith('/v1/'));
+    expect(versioned.length).toBeGreaterThan(25);
+    // Trading bots hold the read key: predicting is the one write it may make.
+    const readMayWrite = new Set(['POST /v1/predict']);
+    for (const { method, path } of versioned) {
+      const body = method === 'GET' ? undefined : {};
+      const noKey = await call(method, path, { key: null, body });
+      expect(noKey.status, `${method} ${path} without a key`).toBe(401);
+      const wrongKey = await call(method, path, { key: 'not-a-key-at-all-000000', body });
+      expect(wrongKey.status, `${method} ${path} with a wrong key`).toBe(401);
+      if (method === 'GET' || readMayWrite.has(`${method} ${path}`)) continue;
+      const readKey = await call(method, path, { key: READ, body });
+      expect(readKey.status, `${method} ${path} with the read key`).toBe(403);
       expect(errorOf(readKey).code).toBe('forbidden');
     }
     // Nothing was changed by the refused writes.

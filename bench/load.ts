@@ -25,7 +25,9 @@ export async function benchLoad(): Promise<Record<string, number>> {
   const epochs = Number(process.env.LOAD_EPOCHS ?? 30);
   await initTensorFlow();
   const url = process.env.BENCH_DATABASE_URL;
-  const db = await openDatabase(url ? { url, schema: `bench_load_${process.pid}` } : { dataDir: 'memory://' });
+  const db = await openDatabase(
+    url ? { url, schema: `bench_load_${process.pid}` } : { dataDir: 'memory://' },
+  );
   const now = new Date('2026-11-25T21:30:00Z');
   try {
     await migrate(db);
@@ -88,7 +90,9 @@ export async function benchLoad(): Promise<Record<string, number>> {
     const failed = records.filter((r) => r.status !== 200);
     if (failed.length > 0) {
       const first = failed[0]!;
-      throw new Error(`${failed.length} failed requests, the first: ${first.error ?? `HTTP ${first.status}`}`);
+      throw new Error(
+        `${failed.length} failed requests, the first: ${first.error ?? `HTTP ${first.status}`}`,
+      );
     }
     const servedAfterSwap = new Set(within(marks.swapped!, marks.after!).map((r) => r.version));
     return {

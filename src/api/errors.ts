@@ -5,7 +5,7 @@
  * answered with a generic 500.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { RetrainingError } from '../errors.js';
+import { DatabaseUnavailableError, RetrainingError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 
 export interface ErrorBody {
@@ -72,6 +72,14 @@ export function errorHandler(logger: Logger) {
       void reply.status(error.statusCode).send(errorBody(error.code, error.message, error.field));
       return;
     }
+    // The same answer whichever layer noticed; the server's address and the driver's words stay in the log.
+    if (error instanceof DatabaseUnavailableError || isDatabaseDown(error)) {
+      logger.warn('database unavailable', { route: request.routeOptions.url, reason: error.message });
+      void reply
+        .status(503)
+        .send(errorBody('database_unavailable', 'the database cannot be reached; retry shortly'));
+      return;
+    }
     if (error instanceof RetrainingError) {
       const field = (error as { field?: string }).field;
       const status = isDatabaseDown(error.cause) ? 503 : error.httpStatus;
@@ -92,13 +100,6 @@ export function errorHandler(logger: Logger) {
     if (fastifyError.validation) {
       const field = fieldOf(fastifyError);
       void reply.status(400).send(errorBody('invalid_input', validationMessage(fastifyError, field), field));
-      return;
-    }
-    if (isDatabaseDown(error)) {
-      logger.warn('database unavailable', { route: request.routeOptions.url, reason: error.message });
-      void reply
-        .status(503)
-        .send(errorBody('database_unavailable', 'the database cannot be reached; retry shortly'));
       return;
     }
     const status = fastifyError.statusCode ?? 500;

@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import type { PGlite } from '@electric-sql/pglite';
+import type PgBoss from 'pg-boss';
 import type { Database } from './types.js';
 import { isEmbedded } from './embedded.js';
 
@@ -61,4 +63,32 @@ export function bossConnectionOptions(
   if (isEmbedded(db)) return { db: pgliteBossDb(db.raw) };
   if (!serverUrl) throw new Error('a server database needs its connection string for pg-boss');
   return { connectionString: serverUrl };
+}
+
+// pg-boss's own statement builders, so the guarded statements are matched exactly, not by a pattern.
+const bossPlans = createRequire(import.meta.url)('pg-boss/src/plans.js') as {
+  completeJobs(schema: string): string;
+  failJobsById(schema: string): string;
+};
+
+/**
+ * pg-boss 10 records the end of a job its worker ran (`complete`, `fail`) without awaiting it
+ * (manager.js, `watch`): when the database is gone at that moment the write rejects a promise that
+ * nobody holds, and TF.js's WebAssembly module turns every unhandled rejection into a crash of the
+ * process. Those two writes report their failure to `onLost` instead. The job then stays active
+ * until pg-boss's expiry hands it out again, and the worker that takes it finds from the job row
+ * how the run ended (a finished run is not repeated; a dead one is taken over).
+ */
+export function guardJobEndWrites(db: PgBoss.Db, schema: string, onLost: (error: unknown) => void): void {
+  const ends = new Set([bossPlans.completeJobs(schema), bossPlans.failJobsById(schema)]);
+  const executeSql = db.executeSql.bind(db);
+  db.executeSql = async (text, values) => {
+    if (!ends.has(text)) return executeSql(text, values);
+    try {
+      return await executeSql(text, values);
+    } catch (error) {
+      onLost(error);
+      return { rows: [{ count: 0 }], rowCount: 0 };
+    }
+  };
 }

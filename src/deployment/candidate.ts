@@ -33,6 +33,8 @@ export async function handleCandidate(
   config: RetrainingConfig['deployment'],
   version: string,
   decision: GateDecision,
+  /** When the verdict is recorded in the ledger: the system's clock, not the database's. */
+  at: Date = new Date(),
 ): Promise<CandidateOutcome> {
   const passed = decision.verdict === 'pass';
   await db.transaction(async (tx) => {
@@ -51,6 +53,7 @@ export async function handleCandidate(
       action: passed ? 'validate' : 'reject',
       status: 'success',
       reason: passed ? 'all gates passed' : decision.reasons.join('; '),
+      timestamp: at,
       details: {
         verdict: decision.verdict,
         checks: decision.checks as unknown as JsonObject[],

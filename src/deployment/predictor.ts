@@ -59,6 +59,8 @@ export interface PredictorOptions {
    */
   maxSamplesPerSecond?: number;
   seed?: number;
+  /** The time stamped on stored observations (drift windows are in the system's time); default the wall clock. */
+  now?: () => Date;
 }
 
 /**
@@ -73,6 +75,8 @@ export class Predictor {
   private refreshing: Promise<void> | null = null;
   private samples: PredictionSample[] = [];
   private stopped = false;
+  /** Why the production model is not served (it could not be loaded), for the 503 predictions answer. */
+  private loadError: string | null = null;
   private readonly random: Random;
 
   constructor(
@@ -87,8 +91,19 @@ export class Predictor {
     return this.state !== null;
   }
 
+  /** Why predictions cannot be served: no production version, or one that could not be loaded. */
+  get unavailableReason(): string {
+    return this.loadError ?? 'no model is in production yet; deploy a version first';
+  }
+
   async start(): Promise<void> {
-    await this.refresh();
+    // A production model that cannot be loaded (a corrupt artifact) must not keep the API down:
+    // predictions answer 503 with the reason, and an operator can roll back or retrain through it.
+    await this.refresh().catch((error: unknown) =>
+      this.options.logger?.error('the production model could not be loaded; not serving predictions', {
+        error: (error as Error).message,
+      }),
+    );
     this.stopListening = await this.db
       .listen(
         DEPLOYMENT_CHANNEL,
@@ -130,6 +145,7 @@ export class Predictor {
     const production = await findProductionVersion(this.db);
     if (!production) {
       this.state = null;
+      this.loadError = null;
       return;
     }
     const test = await findActiveAbTest(this.db);
@@ -140,7 +156,15 @@ export class Predictor {
         : current?.candidate?.version === version
           ? current.candidate
           : null;
-    const served = reuse(production.version) ?? (await this.loadModel(production.version));
+    let served: ServedModel;
+    try {
+      served = reuse(production.version) ?? (await this.loadModel(production.version));
+    } catch (error) {
+      // Serving goes on with the model already loaded, if any; the reason is kept for the 503.
+      this.loadError = `production model ${production.version} could not be loaded: ${(error as Error).message}`;
+      throw error;
+    }
+    this.loadError = null;
     let candidate: ServedModel | null = null;
     if (test && test.modelBVersion !== production.version)
       candidate = reuse(test.modelBVersion) ?? (await this.loadModel(test.modelBVersion));
@@ -251,7 +275,7 @@ export class Predictor {
   private record(decision: Decision, arm: Arm | null, symbol: string | undefined): void {
     this.samples.push({
       version: decision.model.version,
-      ts: new Date(),
+      ts: this.options.now?.() ?? new Date(),
       observation: decision.observation,
       action: decision.action,
       arm,

@@ -62,8 +62,16 @@ export interface DriftCheck {
   returns: DriftReportRow;
 }
 
+/** What a round did with the active A/B test; `deferred` when the promotion waits (the cooldown). */
+export interface AbTestCheck {
+  id: string;
+  action: 'promoted' | 'kept' | 'continued' | 'deferred';
+  reason: string;
+}
+
 export interface MonitoringReport {
   performance: PerformanceCheck[];
+  abTest: AbTestCheck | null;
   drift: DriftCheck | null;
 }
 
@@ -102,11 +110,29 @@ export class MonitoringService {
     return this.#options.now?.() ?? new Date();
   }
 
-  /** One round: performance (when `performanceTracking`), then drift (when enabled). */
+  /** One round: performance (when `performanceTracking`), the active A/B test, then drift (when enabled). */
   async runChecks(): Promise<MonitoringReport> {
     const performance = this.#config.monitoring.performanceTracking ? await this.checkPerformance() : [];
+    const abTest = await this.concludeActiveTest();
     const drift = this.#config.monitoring.modelDriftDetection.enabled ? await this.checkDrift() : null;
-    return { performance, drift };
+    return { performance, abTest, drift };
+  }
+
+  /**
+   * Acts on the active A/B test's evidence so far: promotes B, keeps A, or lets it run. Without
+   * this periodic look nothing would ever conclude a test. A promotion the cooldown refuses is
+   * left for a later round.
+   */
+  async concludeActiveTest(): Promise<AbTestCheck | null> {
+    const test = await findActiveAbTest(this.#db);
+    if (!test) return null;
+    try {
+      const { action, results } = await this.#deployments.abTests.concludeABTest(test.id);
+      return { id: test.id, action, reason: results.decision.reason };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      return { id: test.id, action: 'deferred', reason: error.message };
+    }
   }
 
   /**

@@ -7,7 +7,7 @@
 import parser from 'cron-parser';
 import PgBoss from 'pg-boss';
 import type { RetrainingConfig } from '../config/schema.js';
-import { bossConnectionOptions } from '../db/boss-adapter.js';
+import { bossConnectionOptions, guardJobEndWrites } from '../db/boss-adapter.js';
 import type { Database } from '../db/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { JobTrigger } from '../store/retraining-jobs.js';
@@ -72,9 +72,10 @@ export class JobQueue {
   ) {}
 
   static async start(db: Database, options: JobQueueOptions): Promise<JobQueue> {
+    const schema = options.schema ?? 'pgboss';
     const boss = new PgBoss({
       ...bossConnectionOptions(db, options.url),
-      schema: options.schema ?? 'pgboss',
+      schema,
       schedule: options.schedule ?? true,
       supervise: options.supervise ?? true,
       ...(options.maintenanceIntervalSeconds
@@ -82,6 +83,11 @@ export class JobQueue {
         : {}),
     } as PgBoss.ConstructorOptions);
     boss.on('error', (error) => options.logger.error('job queue error', error));
+    guardJobEndWrites(boss.getDb(), schema, (error) =>
+      options.logger.warn('could not record the end of a job; it is handed out again when it expires', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
     await boss.start();
     const expireInSeconds = options.expireInSeconds ?? 45 * 60;
     const retry = {

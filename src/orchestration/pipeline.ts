@@ -29,7 +29,7 @@ import type { TrainingProgress } from '../rl/train.js';
 import type { NewAlert } from '../store/alerts.js';
 import type { JsonObject } from '../store/json.js';
 import { listStoredSymbols, type MarketBar } from '../store/market-bars.js';
-import { finishJob, touchJob, updateJobProgress, type JobLogLine } from '../store/retraining-jobs.js';
+import { finishJob, getJob, touchJob, updateJobProgress, type JobLogLine } from '../store/retraining-jobs.js';
 import { findProductionVersion, getVersion, setVersionStatus, type ModelType } from '../store/versions.js';
 import {
   dataHash,
@@ -38,8 +38,8 @@ import {
   type Hyperparameters,
   type ModelEvaluation,
 } from '../training/model-trainer.js';
-
 import type { PipelineTrainer } from '../training/training-thread.js';
+
 export const PIPELINE_STAGES = [
   'collect',
   'validate',
@@ -67,6 +67,14 @@ const STAGE_WEIGHT: Record<PipelineStage, number> = {
   gate: 1,
   deploy: 4,
 };
+
+/**
+ * Test hook for fault injection, inert unless set: with RETRAINING_TEST_PAUSE_AT_STAGE=<stage> a
+ * job's first attempt waits at the start of that stage (its row showing the stage and a "paused"
+ * line) until it is cancelled, so a test can kill the process at a known stage; a retried attempt
+ * runs through. Fast stages would otherwise be over before a kill could land.
+ */
+export const PAUSE_AT_STAGE_VARIABLE = 'RETRAINING_TEST_PAUSE_AT_STAGE';
 
 /** How often a running job's heartbeat is written; a job silent for much longer belongs to a dead process. */
 export const HEARTBEAT_MS = 5_000;
@@ -200,6 +208,16 @@ export async function runPipeline(
     if (options.signal?.aborted) throw new CancelledError(`retraining cancelled before ${next}`);
     options.onStage?.(next, progressAt(0));
     await report(0, message);
+    await pauseForFaultTest(next);
+  };
+  const pauseForFaultTest = async (at: PipelineStage) => {
+    if (process.env[PAUSE_AT_STAGE_VARIABLE] !== at || (await getJob(db, jobId)).attempt > 1) return;
+    await report(0, `paused at ${at} (${PAUSE_AT_STAGE_VARIABLE})`);
+    await new Promise<never>((_, reject) =>
+      options.signal?.addEventListener('abort', () =>
+        reject(new CancelledError(`cancelled while paused at ${at}`)),
+      ),
+    );
   };
 
   let registered: string | null = null;
@@ -219,6 +237,7 @@ export async function runPipeline(
       0,
       `collecting trades and bars from ${start.toISOString()} to ${end.toISOString()}${first ? ` (first model: ${lookbackDays} days)` : ''}`,
     );
+    await pauseForFaultTest('collect');
     const stored = await listStoredSymbols(db);
     const finest = finestIntervals(stored);
     if (finest.size === 0)
@@ -318,10 +337,12 @@ export async function runPipeline(
       try {
         warm = (await loadVersion(db, production.version)).artifact;
       } catch (error) {
-        log.warn('production model could not be loaded for a warm start; training from scratch', {
-          version: production.version,
-          error: (error as Error).message,
-        });
+        // A corrupt production artifact must not stop retraining (it is how a good model comes
+        // back): the job's own log says so, for whoever reads the run on the dashboard.
+        const message = `production model ${production.version} could not be loaded for a warm start; training from scratch: ${(error as Error).message}`;
+        log.warn(message);
+        const logs = [{ ...line(message), level: 'warn' }];
+        await updateJobProgress(db, jobId, { stage, progress: progressAt(0), logs });
       }
     }
     const model = await trainer.train(heldOut.train, config, {
@@ -435,6 +456,7 @@ export async function runPipeline(
         config.deployment,
         row.version,
         decision,
+        now(),
       );
     } catch (error) {
       // A cooldown refusal leaves a good candidate validated for later, not a failed run.

@@ -125,20 +125,27 @@ export class RetrainingService {
       return null;
     }
     if (row.status === 'running') {
-      // Only a process that died leaves its job running while pg-boss hands it out again.
+      // Only a process that died leaves its job running while pg-boss hands it out again; so does
+      // a run of this process that could not record its end (the database refused the write).
+      const ownOrphan = row.worker === this.worker && this.#running === null;
       const resumed = await resumeJob(
         db,
         id,
         this.worker,
         `taken over by ${this.worker}: ${row.worker ?? 'its worker'} stopped without finishing`,
-        this.#options.staleAfterSeconds ?? 60,
+        ownOrphan ? 0 : (this.#options.staleAfterSeconds ?? 60),
       );
-      if (!resumed) {
-        logger.info('retraining job is still running on a live worker; duplicate delivery ignored', {
-          jobId: id,
-          worker: row.worker,
-        });
+      if (!resumed && row.worker === this.worker) {
+        logger.info('retraining job is running in this process; duplicate delivery ignored', { jobId: id });
         return null;
+      }
+      if (!resumed) {
+        // Another worker's heartbeat is recent: it is alive, or died less than the stale age ago.
+        // Completing this delivery would lose the job in the second case; failing it makes pg-boss
+        // deliver it again after a backoff, by when the heartbeat tells which.
+        throw new ConflictError(
+          `retraining job ${id} is running on ${row.worker ?? 'another worker'} with a recent heartbeat; the queue delivers it again later`,
+        );
       }
       logger.warn('took over a retraining job whose worker died', { jobId: id, previousWorker: row.worker });
       const failed = await failOrphanedVersions(db);

@@ -18,7 +18,7 @@ import { Logger } from '../logging/logger.js';
 import { DataCollector } from '../market/data-collector.js';
 import { Alerter } from '../monitoring/alerts/alerter.js';
 import { AlertDispatcher } from '../monitoring/alerts/dispatcher.js';
-import { channelsFromEnvironment } from '../monitoring/alerts/environment.js';
+import { channelsFromEnvironment, deliveryFromEnvironment } from '../monitoring/alerts/environment.js';
 import type { HealthProbes, SystemHealth } from '../monitoring/health.js';
 import { MonitoringService } from '../monitoring/monitoring-service.js';
 import type { ModelType, ModelVersionRow } from '../store/versions.js';
@@ -100,13 +100,18 @@ export class RetrainingSystem {
   ) {
     const env = options.env ?? process.env;
     this.queueSettings = { ...queueSettingsFromEnvironment(env), ...(options.queue ?? {}) };
+    const now = options.now;
     const alerter = new Alerter({
       db,
-      dispatcher: new AlertDispatcher({ channels: channelsFromEnvironment(env, logger), logger }),
+      dispatcher: new AlertDispatcher({
+        channels: channelsFromEnvironment(env, logger),
+        logger,
+        ...deliveryFromEnvironment(env),
+      }),
       logger,
       enabled: config.monitoring.alertsEnabled,
+      ...(now ? { now } : {}),
     });
-    const now = options.now;
     const deploymentManager = new DeploymentManager(db, config.deployment, {
       logger,
       evaluation: config.evaluation,
@@ -127,12 +132,12 @@ export class RetrainingSystem {
       ...(now ? { now } : {}),
     });
     const modelTrainer = new ModelTrainer();
+    this.#trainingThread = options.trainInThread === false ? null : new TrainingThread();
     this.services = {
       deploymentManager,
       abTestManager: deploymentManager.abTests,
       monitoringService,
       alerter,
-    this.#trainingThread = options.trainInThread === false ? null : new TrainingThread();
       modelTrainer,
       dataCollector: new DataCollector(db, config.dataCollection, { logger }),
       retrainingService: new RetrainingService({
@@ -284,12 +289,12 @@ export class RetrainingSystem {
       this.#queue = null;
     }
     await this.services.monitoringService.close();
+    await this.#trainingThread?.close();
     this.#running = false;
     if (this.ownsDatabase) await this.db.close();
   }
 }
 
-    await this.#trainingThread?.close();
 /** The product README's factory; one instance per process. */
 /** RETRAINING_TRIAL_THREADS, or one thread per core. */
 export function trialThreadsFromEnvironment(env: NodeJS.ProcessEnv): number {

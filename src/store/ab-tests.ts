@@ -66,6 +66,21 @@ export async function findActiveAbTest(db: Queryable): Promise<AbTestRow | null>
   return result.rows[0] ?? null;
 }
 
+/** Split-traffic tests (any status) with one of `versions` as an arm, oldest first. */
+export async function listAbTestsOfVersions(
+  db: Queryable,
+  versions: readonly string[],
+): Promise<AbTestRow[]> {
+  if (versions.length === 0) return [];
+  const result = await db.query<AbTestRow>(
+    `SELECT ${COLUMNS} FROM ab_tests
+     WHERE mode = 'ab' AND (model_a_version = ANY($1::text[]) OR model_b_version = ANY($1::text[]))
+     ORDER BY start_time`,
+    [versions],
+  );
+  return result.rows;
+}
+
 export async function listAbTests(db: Queryable, limit = 50): Promise<AbTestRow[]> {
   const result = await db.query<AbTestRow>(
     `SELECT ${COLUMNS} FROM ab_tests ORDER BY start_time DESC LIMIT $1`,

@@ -59,7 +59,10 @@ export class TrainingThread implements PipelineTrainer {
     const cancel = () => this.#worker?.postMessage({ type: 'cancel', id } satisfies TrainingCall);
     signal?.addEventListener('abort', cancel, { once: true });
     try {
-      return (await this.#call({ type: 'train', id, bars, config, options: rest }, onProgress)) as TrainedModel;
+      return (await this.#call(
+        { type: 'train', id, bars, config, options: rest },
+        onProgress,
+      )) as TrainedModel;
     } finally {
       signal?.removeEventListener('abort', cancel);
     }
@@ -81,7 +84,10 @@ export class TrainingThread implements PipelineTrainer {
     await worker?.terminate();
   }
 
-  #call(call: Exclude<TrainingCall, { type: 'cancel' }>, onProgress?: Pending['onProgress']): Promise<unknown> {
+  #call(
+    call: Exclude<TrainingCall, { type: 'cancel' }>,
+    onProgress?: Pending['onProgress'],
+  ): Promise<unknown> {
     if (this.#closed) return Promise.reject(new CancelledError('the training thread is closed'));
     const worker = this.#start();
     return new Promise((resolve, reject) => {

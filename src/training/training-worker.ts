@@ -38,7 +38,12 @@ port.on('message', (call: TrainingCall) => {
       port.postMessage({
         type: 'error',
         id: call.id,
-        kind: error instanceof CancelledError ? 'cancelled' : error instanceof ValidationError ? 'invalid' : 'error',
+        kind:
+          error instanceof CancelledError
+            ? 'cancelled'
+            : error instanceof ValidationError
+              ? 'invalid'
+              : 'error',
         field: error instanceof ValidationError ? error.field : undefined,
         message: error instanceof Error ? error.message : String(error),
       }),

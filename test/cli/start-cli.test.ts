@@ -2,6 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYS_FILE } from '../../src/api/keys.js';
+import { FEATURE_NAMES } from '../../src/market/features.js';
 import {
   createCliDatabase,
   runRetrain,
@@ -11,10 +12,14 @@ import {
 } from '../helpers/cli.js';
 import { BACKEND } from '../helpers/database.js';
 
-// A small first model: the test is about the process, not the agent's quality.
+// A small first model with lenient gates and a fixed seed: the test is about the process reaching
+// a deployed model, not the agent's quality (the pipeline tests hold the default gates). The
+// buy-and-hold gate stays: with 30 iterations seeds 1–6 all beat it on today's demo window, with 6
+// one in six did not.
 const CONFIG = {
   schedule: { cronExpression: '0 3 * * 1', timezone: 'Asia/Tokyo' },
-  training: { epochs: 6, batchSize: 256, hyperparameterOptimization: { enabled: false } },
+  training: { epochs: 30, batchSize: 256, hyperparameterOptimization: { enabled: false } },
+  evaluation: { minTradesForValidation: 0, minWinRate: 0, minProfitFactor: 0, maxDrawdownThreshold: 1 },
 };
 
 let cli: CliDatabase;
@@ -50,7 +55,7 @@ describe(`retrain start (${BACKEND})`, () => {
   });
 
   it('starts the whole system on a new database, trains a first model, serves the API and stops on SIGTERM', async () => {
-    const system = await startSystem(['--demo']);
+    const system = await startSystem(['--demo', '--seed', '1']);
     await system.waitFor(/demo market stored/, 90_000);
     const [, url, admin] = (await system.waitFor(
       /dashboard: (http:\/\/127\.0\.0\.1:\d+)\/#key=(\S+)/,
@@ -63,10 +68,10 @@ describe(`retrain start (${BACKEND})`, () => {
       (r) => r.json(),
     )) as { running: boolean; currentJob: { trigger: string } | null };
     expect(during.running).toBe(true);
-    await system.waitFor(
-      /(first model \d+\.\d+\.\d+: |no model deployed \((succeeded|skipped)\): )/,
+    const [, first] = (await system.waitFor(
+      /first model (\d+\.\d+\.\d+): \S+ deployed to production/,
       240_000,
-    );
+    )) as string[];
     await system.waitFor(/ready at http/, 30_000);
     expect(system.output()).toMatch(/schedule: 0 3 \* \* 1 \(Asia\/Tokyo\), next /);
 
@@ -76,6 +81,12 @@ describe(`retrain start (${BACKEND})`, () => {
       r.json(),
     )) as { jobs: { trigger: string; status: string }[] };
     expect(jobs.jobs[0]).toMatchObject({ trigger: 'startup', status: 'succeeded' });
+    const prediction = (await fetch(`${url}/v1/predict`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${read}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ key: 'bot', observation: FEATURE_NAMES.map(() => 0) }),
+    }).then((r) => r.json())) as { version: string };
+    expect(prediction.version).toBe(first);
     const page = await fetch(`${url}/`).then((r) => r.text());
     expect(page).toContain('/docs');
     // Keys were generated and stored for this user only.

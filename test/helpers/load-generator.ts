@@ -106,7 +106,8 @@ export interface LatencySummary {
 /** Nearest-rank percentiles of the latencies; failed = no answer or a status other than 200. */
 export function summarise(records: RequestRecord[]): LatencySummary {
   const latencies = records.map((r) => r.latencyMs).sort((a, b) => a - b);
-  const rank = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? NaN;
+  const rank = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? NaN;
   return {
     requests: records.length,
     failed: records.filter((r) => r.status !== 200).length,

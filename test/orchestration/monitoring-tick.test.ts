@@ -23,7 +23,7 @@ async function system(clock: { now: Date }) {
   );
   const runChecks = vi
     .spyOn(built.services.monitoringService, 'runChecks')
-    .mockResolvedValue({ performance: [], drift: null });
+    .mockResolvedValue({ performance: [], abTest: null, drift: null });
   return { service: built.services.retrainingService, runChecks, stop: () => built.stop() };
 }
 

@@ -75,7 +75,7 @@ describe(`predictions under load during a retraining and a swap (${BACKEND})`, (
     });
     const marks: Record<string, number> = {};
     let records;
-    let retrained: string | null = null;
+    let retrained: string | null;
     try {
       await sleep(500); // connections open
       marks.before = Date.now();

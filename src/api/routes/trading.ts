@@ -44,11 +44,7 @@ export function registerTradingRoutes(app: FastifyInstance, context: ApiContext)
         );
       }
       if (!predictor.ready) {
-        throw new HttpError(
-          503,
-          'no_production_model',
-          'no model is in production yet; deploy a version first',
-        );
+        throw new HttpError(503, 'no_production_model', predictor.unavailableReason);
       }
       let prediction;
       if (body.observation) {

@@ -5,7 +5,7 @@ import { DatabaseLockedError, DatabaseUnavailableError } from '../../errors.js';
 import { Logger } from '../../logging/logger.js';
 import { Alerter } from '../../monitoring/alerts/alerter.js';
 import { AlertDispatcher } from '../../monitoring/alerts/dispatcher.js';
-import { channelsFromEnvironment } from '../../monitoring/alerts/environment.js';
+import { channelsFromEnvironment, deliveryFromEnvironment } from '../../monitoring/alerts/environment.js';
 import type { SystemHealth } from '../../monitoring/health.js';
 import { MonitoringService, type MonitoringReport } from '../../monitoring/monitoring-service.js';
 import { withDatabase, type DatabaseFlags } from '../context.js';
@@ -38,6 +38,8 @@ function formatReport(report: MonitoringReport): string {
     );
     for (const reason of check.degradation.reasons) lines.push(`  - ${reason}`);
   }
+  if (report.abTest)
+    lines.push(`A/B test ${report.abTest.id}: ${report.abTest.action} (${report.abTest.reason})`);
   if (report.drift) {
     for (const kind of ['features', 'returns'] as const) {
       const row = report.drift[kind];
@@ -88,7 +90,7 @@ export function registerMonitoring(program: Command): void {
     const report = await withDatabase(options, async (db) => {
       const alerter = new Alerter({
         db,
-        dispatcher: new AlertDispatcher({ channels, logger }),
+        dispatcher: new AlertDispatcher({ channels, logger, ...deliveryFromEnvironment(process.env) }),
         logger,
         enabled: config.monitoring.alertsEnabled,
       });

@@ -6,7 +6,7 @@ import { Logger } from '../../logging/logger.js';
 import { nextRuns } from '../../orchestration/jobs.js';
 import type { PipelineResult, PipelineStage } from '../../orchestration/pipeline.js';
 import { RetrainingSystem } from '../../orchestration/system.js';
-import { commonOptions } from '../options.js';
+import { commonOptions, parseSeed } from '../options.js';
 import { printResult, table, type OutputOptions } from '../output.js';
 import { progressLine } from '../progress.js';
 
@@ -46,10 +46,7 @@ export function registerRetraining(program: Command): void {
       )
       .option('--seed <n>', 'seed for a reproducible run (default: from the job id)'),
   ).action(async (options: Flags & { seed?: string }) => {
-    const seed = options.seed === undefined ? undefined : Number(options.seed);
-    if (seed !== undefined && !Number.isSafeInteger(seed)) {
-      throw new ValidationError(`--seed ${options.seed} is not an integer`, 'seed');
-    }
+    const seed = parseSeed(options.seed);
     const { config } = await loadConfig(options.config ? { file: options.config } : {});
     const logger = new Logger({ context: { service: 'retrain-run' }, level: 'warn' });
     const system = await RetrainingSystem.create(config, {

@@ -13,7 +13,7 @@ import type { PipelineStage } from '../../orchestration/pipeline.js';
 import { RetrainingSystem } from '../../orchestration/system.js';
 import { tableRowCounts } from '../../store/status.js';
 import { findProductionVersion } from '../../store/versions.js';
-import { commonOptions } from '../options.js';
+import { commonOptions, parseSeed } from '../options.js';
 import { printResult, type OutputOptions } from '../output.js';
 import { progressLine } from '../progress.js';
 import { formatStatus, readStatus } from './status.js';
@@ -25,6 +25,7 @@ type StartFlags = OutputOptions & {
   host?: string;
   port?: string;
   firstModel: boolean;
+  seed?: string;
 };
 
 /** The built dashboard (issue 9), served when present; a page pointing to the API otherwise. */
@@ -45,14 +46,25 @@ function listenAddress(flags: StartFlags, env: NodeJS.ProcessEnv): { host: strin
 const displayHost = (host: string) =>
   host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
 
+/**
+ * Generated keys are printed, since this is the only place their owner learns them. Keys from the
+ * environment are not: the operator has them already, and a container's output goes to log stores.
+ */
 function keyLines(keys: ApiKeys, url: string): string[] {
-  const origin = keys.source === 'environment' ? 'from the environment' : `stored in ${keys.file}`;
+  const api = `API:       ${url}/v1  (documentation ${url}/docs)`;
+  if (keys.source === 'environment') {
+    return [
+      `dashboard: ${url}/  (sign in with RETRAINING_ADMIN_KEY${keys.read ? ' or RETRAINING_READ_KEY' : ''})`,
+      api,
+      'keys from the environment (not printed)',
+    ];
+  }
   return [
     `dashboard: ${url}/#key=${keys.admin}`,
-    `API:       ${url}/v1  (documentation ${url}/docs)`,
+    api,
     `admin key: ${keys.admin}`,
     ...(keys.read ? [`read key:  ${keys.read}`] : []),
-    `keys ${origin}`,
+    `keys stored in ${keys.file}`,
   ];
 }
 
@@ -70,12 +82,17 @@ export function registerStart(program: Command): void {
         'store (or extend) the demo market and trades even on a server or a database with bars',
       )
       .option('--no-demo', 'never store the demo market')
-      .option('--no-first-model', 'do not train a first model when none is in production'),
+      .option('--no-first-model', 'do not train a first model when none is in production')
+      .option(
+        '--seed <n>',
+        "the first model's seed, for a reproducible first model (default: from the job id)",
+      ),
   ).action(async (flags: StartFlags) => {
     const env = process.env;
     // Everything a start can refuse is checked before anything touches the database.
     const loaded = await loadConfig(flags.config ? { file: flags.config } : {});
     const { host, port } = listenAddress(flags, env);
+    parseSeed(flags.seed); // refused before anything touches the database
     const apiSettings = apiSettingsFromEnvironment(env);
     const dataDir = flags.dataDir ?? (env.RETRAINING_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
     const keys = await resolveApiKeys({ env, dataDir, generate: isLoopback(host) });
@@ -198,6 +215,7 @@ async function firstModel(
   try {
     const { result } = await service.runRetraining({
       trigger: 'startup',
+      ...(flags.seed !== undefined ? { seed: parseSeed(flags.seed)! } : {}),
       onStage: (next, progress) => {
         stage = next;
         bar.update(progress, 1, next);

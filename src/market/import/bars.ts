@@ -32,7 +32,8 @@ export interface BarImportOptions {
   onProgress?: (progress: { rowsRead: number; bytesRead: number; totalBytes: number }) => void;
 }
 
-const SYMBOL = /^[A-Za-z0-9][A-Za-z0-9._\-^=/]{0,31}$/;
+/** What a symbol may look like; the API's schema (src/api/schemas.ts) has the same pattern. */
+export const SYMBOL = /^[A-Za-z0-9][A-Za-z0-9._\-^=/]{0,31}$/;
 
 /**
  * Imports bars from a CSV file in one transaction: streamed, COPYed into a staging table in

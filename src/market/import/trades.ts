@@ -2,8 +2,10 @@ import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { ValidationError } from '../../errors.js';
 import type { Database } from '../../db/types.js';
+import { listAbTestsOfVersions, type AbTestRow } from '../../store/ab-tests.js';
 import { insertTrades, type LiveTrade } from '../../store/live-trades.js';
 import { existingVersions } from '../../store/versions.js';
+import { SYMBOL } from './bars.js';
 import { SkipTracker, type ImportReport } from './report.js';
 import { parseInstant, parseNumber } from './values.js';
 
@@ -184,6 +186,8 @@ async function importTradeRows(
       );
       return false;
     });
+    const tests = await listAbTestsOfVersions(tx, [...known]);
+    for (const trade of accepted) assignAbArm(trade, tests);
     let inserted = 0;
     let closed = 0;
     for (let i = 0; i < accepted.length; i += BATCH) {
@@ -213,6 +217,24 @@ async function importTradeRows(
       durationMs: performance.now() - started,
     };
   });
+}
+
+/**
+ * A bot reports the version that decided its trade (the prediction's `version`). While a split
+ * A/B test runs, that names the arm: the candidate's version is arm B, production's is arm A
+ * (every key the router did not send to B). Without this the test would see no trades.
+ */
+function assignAbArm(trade: LiveTrade, tests: readonly AbTestRow[]): void {
+  const entered = trade.entryTime.getTime();
+  const test = tests.find(
+    (t) =>
+      (t.modelAVersion === trade.modelVersion || t.modelBVersion === trade.modelVersion) &&
+      t.startTime.getTime() <= entered &&
+      (t.endTime === null || entered < t.endTime.getTime()),
+  );
+  if (!test) return;
+  trade.abTestId = test.id;
+  trade.arm = trade.modelVersion === test.modelBVersion ? 'B' : 'A';
 }
 
 function readTrade(
@@ -255,6 +277,14 @@ function readTrade(
   const key = text('key');
   if (key === '' || key.length > 200)
     throw malformed('key', 'an idempotency key of 1 to 200 characters is required');
+  if (!SYMBOL.test(text('symbol')))
+    throw malformed(
+      'symbol',
+      `"${text('symbol')}" is not a valid symbol; expected 1-32 letters, digits or . _ - ^ = /`,
+    );
+  // PostgreSQL text cannot hold NUL: refused here, with the line, rather than by the database.
+  for (const field of ['key', 'modelVersion', 'account'] as const)
+    if (text(field).includes('\u0000')) throw malformed(field, 'contains a NUL character');
   const side = SIDES[text('side').toLowerCase()];
   if (!side) throw malformed('side', `"${text('side')}" is not a side; expected long, short, buy or sell`);
   const quantity = number('quantity', true);

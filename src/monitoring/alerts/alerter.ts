@@ -18,6 +18,8 @@ export interface AlerterOptions {
   logger: Logger;
   /** When false alerts are stored but not delivered (config `monitoring.alertsEnabled`). Default true. */
   enabled?: boolean;
+  /** The time stamped on acknowledgements and resolutions: the system's clock. Default the wall clock. */
+  now?: () => Date;
 }
 
 /** The dedupe key of the system alert raised while a channel keeps failing. */
@@ -34,12 +36,14 @@ export class Alerter {
   readonly #dispatcher: AlertDispatcher;
   readonly #logger: Logger;
   readonly #enabled: boolean;
+  readonly #now: () => Date;
 
   constructor(options: AlerterOptions) {
     this.#db = options.db;
     this.#dispatcher = options.dispatcher;
     this.#logger = options.logger;
     this.#enabled = options.enabled ?? true;
+    this.#now = options.now ?? (() => new Date());
     this.#dispatcher.addFailureListener((channel, error, alert, attempts) =>
       this.#channelFailed(channel, error, alert, attempts),
     );
@@ -53,7 +57,7 @@ export class Alerter {
   }
 
   async acknowledge(id: string): Promise<AlertRow> {
-    return acknowledgeAlert(this.#db, checkId(id));
+    return acknowledgeAlert(this.#db, checkId(id), this.#now());
   }
 
   /** Closes the alert; `resolution` says what was done and is required. */
@@ -61,7 +65,7 @@ export class Alerter {
     if (typeof resolution !== 'string' || resolution.trim() === '') {
       throw new ValidationError('resolution must be a non-empty text saying what was done', 'resolution');
     }
-    return resolveAlert(this.#db, checkId(id), resolution.trim());
+    return resolveAlert(this.#db, checkId(id), resolution.trim(), this.#now());
   }
 
   /** Alerts not yet resolved, newest first. */
@@ -82,6 +86,7 @@ export class Alerter {
     const reason = failureReason(error);
     try {
       const { alert: failure, created } = await raiseAlert(this.#db, {
+        timestamp: this.#now(),
         type: 'system',
         severity: 'high',
         message: `${describeChannelFailure(channel, attempts)}: ${reason}`,

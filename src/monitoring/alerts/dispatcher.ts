@@ -22,6 +22,8 @@ export interface AlertDispatcherOptions {
   maxDelayMs?: number;
   /** Limit of one try. Default 10 s. */
   timeoutMs?: number;
+  /** How long close() lets tries in progress go on before abandoning them. Default 2 s. */
+  closeGraceMs?: number;
   onChannelFailure?: ChannelFailureListener;
 }
 
@@ -46,7 +48,11 @@ export class AlertDispatcher {
   readonly #timeoutMs: number;
   readonly #listeners: ChannelFailureListener[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #closeGraceMs: number;
+  /** Aborted by close(): no new deliveries, no more waiting retries. */
   readonly #closing = new AbortController();
+  /** Aborted when close()'s grace has run out: tries still in progress are abandoned. */
+  readonly #abandoning = new AbortController();
   readonly #stats = new Map<string, ChannelStats>();
 
   constructor(options: AlertDispatcherOptions) {
@@ -56,6 +62,7 @@ export class AlertDispatcher {
     this.#baseDelayMs = nonNegative(options.baseDelayMs ?? 500, 'baseDelayMs');
     this.#maxDelayMs = nonNegative(options.maxDelayMs ?? 30_000, 'maxDelayMs');
     this.#timeoutMs = positiveInteger(options.timeoutMs ?? 10_000, 'timeoutMs');
+    this.#closeGraceMs = nonNegative(options.closeGraceMs ?? 2_000, 'closeGraceMs');
     if (options.onChannelFailure) this.#listeners.push(options.onChannelFailure);
     for (const channel of this.channels) this.#statsOf(channel.name);
   }
@@ -95,10 +102,19 @@ export class AlertDispatcher {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** Stops waiting retries (their alerts count as abandoned), lets running tries end, and waits. */
+  /**
+   * Stops waiting retries (their alerts count as abandoned), gives tries in progress `closeGraceMs`
+   * to end, then abandons them too: a receiver that never answers must not hold up shutdown for
+   * the whole per-try timeout.
+   */
   async close(): Promise<void> {
     this.#closing.abort();
-    await this.flush();
+    const ended = this.flush();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, this.#closeGraceMs)))]);
+    clearTimeout(timer);
+    this.#abandoning.abort();
+    await ended;
   }
 
   /** Deliveries per channel name since the dispatcher was created. */
@@ -114,13 +130,18 @@ export class AlertDispatcher {
     for (let attempt = 1; ; attempt++) {
       let error: Error;
       try {
-        await sendWithTimeout(channel, alert, this.#timeoutMs);
+        await sendWithTimeout(channel, alert, this.#timeoutMs, this.#abandoning.signal);
         stats.delivered++;
         if (attempt > 1)
           this.#logger.info(`alert channel "${channel.name}" delivered`, { ...context, attempt });
         return;
       } catch (caught) {
         error = toError(caught);
+      }
+      if (this.#abandoning.signal.aborted) {
+        stats.abandoned++;
+        this.#logger.warn(`alert channel "${channel.name}" delivery abandoned at shutdown`, context);
+        return;
       }
       const retryable = !(error instanceof AlertDeliveryError) || error.retryable;
       if (attempt >= this.#attempts || !retryable) {
@@ -186,12 +207,23 @@ export function failureReason(error: Error): string {
   return error instanceof AlertDeliveryError ? error.reason : error.message;
 }
 
-/* Races the channel against the timeout so that one ignoring its signal cannot hang the task. */
-async function sendWithTimeout(channel: AlertChannel, alert: AlertRow, timeoutMs: number): Promise<void> {
-  const signal = AbortSignal.timeout(timeoutMs);
+/* Races the channel against the timeout (or shutdown) so that one ignoring its signal cannot hang the task. */
+async function sendWithTimeout(
+  channel: AlertChannel,
+  alert: AlertRow,
+  timeoutMs: number,
+  abandon: AbortSignal,
+): Promise<void> {
+  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), abandon]);
   let onAbort: () => void = () => {};
   const timedOut = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new AlertDeliveryError(channel.name, `timed out after ${timeoutMs} ms`));
+    onAbort = () =>
+      reject(
+        new AlertDeliveryError(
+          channel.name,
+          abandon.aborted ? 'abandoned at shutdown' : `timed out after ${timeoutMs} ms`,
+        ),
+      );
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {

@@ -2,6 +2,7 @@ import { ConfigError, type ConfigIssue } from '../../errors.js';
 import type { Logger } from '../../logging/index.js';
 import { ALERT_SEVERITIES, type AlertSeverity } from '../../store/alerts.js';
 import { emailChannel, logChannel, slackChannel, webhookChannel, type AlertChannel } from './channels.js';
+import type { AlertDispatcherOptions } from './dispatcher.js';
 
 /** The environment variables the alert channels read. URLs carry secrets and are never printed. */
 export const ALERT_ENV = {
@@ -66,6 +67,43 @@ export function channelsFromEnvironment(env: NodeJS.ProcessEnv, logger: Logger):
     channels.push(emailChannel({ smtpUrl, from: from[0], to, severities: emailSeverities }));
   }
   return channels;
+}
+
+/** Delivery timing variables: each a number; attempts a whole number of 1 or more. */
+export const ALERT_DELIVERY_ENV = {
+  timeoutMs: 'RETRAINING_ALERT_TIMEOUT_SECONDS',
+  attempts: 'RETRAINING_ALERT_ATTEMPTS',
+  baseDelayMs: 'RETRAINING_ALERT_RETRY_DELAY_SECONDS',
+} as const;
+
+export type AlertDelivery = Pick<AlertDispatcherOptions, keyof typeof ALERT_DELIVERY_ENV>;
+
+/**
+ * How long one try may take, how many tries a channel gets and the first retry delay (doubling
+ * after), for operators whose receivers are slow or far; unset variables keep the dispatcher's
+ * defaults (10 s, 4, 0.5 s).
+ */
+export function deliveryFromEnvironment(env: NodeJS.ProcessEnv): AlertDelivery {
+  const delivery: AlertDelivery = {};
+  const issues: ConfigIssue[] = [];
+  for (const [option, name] of Object.entries(ALERT_DELIVERY_ENV) as [keyof AlertDelivery, string][]) {
+    const raw = env[name];
+    if (!isSet(raw)) continue;
+    const value = Number(raw.trim());
+    if (option === 'attempts') {
+      if (Number.isInteger(value) && value >= 1 && value <= 100) delivery.attempts = value;
+      else
+        issues.push(issue(name, env, `${name} "${raw}" is invalid; expected a whole number from 1 to 100`));
+    } else if (Number.isFinite(value) && value > 0 && value <= 3600) {
+      delivery[option] = Math.max(1, Math.round(value * 1000));
+    } else {
+      issues.push(
+        issue(name, env, `${name} "${raw}" is invalid; expected seconds greater than 0, at most 3600`),
+      );
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues, 'alert delivery from the environment');
+  return delivery;
 }
 
 export interface ChannelDescription {

@@ -22,10 +22,12 @@ export type {
 export { AlertDispatcher, describeChannelFailure, failureReason } from './dispatcher.js';
 export type { AlertDispatcherOptions, ChannelFailureListener, ChannelStats } from './dispatcher.js';
 export {
+  ALERT_DELIVERY_ENV,
   ALERT_ENV,
   DEFAULT_CHANNEL_SEVERITIES,
   channelsFromEnvironment,
+  deliveryFromEnvironment,
   describeChannels,
   severitiesVariable,
 } from './environment.js';
-export type { AlertChannelKind, ChannelDescription } from './environment.js';
+export type { AlertChannelKind, AlertDelivery, ChannelDescription } from './environment.js';

@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default on this 2-core machine is one file at a time, but many suites mostly wait
+    // (child processes, timers, pg-boss polling, a cron tick): three at once keep both cores busy.
+    maxWorkers: 3,
   },
 });

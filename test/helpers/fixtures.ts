@@ -1,4 +1,5 @@
-import type { Queryable } from '../../src/db/types.js';
+import { importBars } from '../../src/market/import/bars.js';
+import type { Database, Queryable } from '../../src/db/types.js';
 import { insertVersion, type NewModelVersion } from '../../src/store/versions.js';
 
 export function versionInput(version: string, overrides: Partial<NewModelVersion> = {}): NewModelVersion {
@@ -30,4 +31,30 @@ export function identityNormaliser(count = 9): {
     std: Array<number>(count).fill(1),
     clip: 5,
   };
+}
+
+/**
+ * Bars of two symbols in two different intervals: a retraining on them fails at once (at the
+ * features stage) and raises a high alert, which reaches every channel with default severities.
+ */
+export async function seedFailingMarket(db: Database): Promise<void> {
+  const bar = (symbol: string, minutes: number) => ({
+    symbol,
+    ts: new Date(Date.UTC(2026, 10, 2, 14, 30) + minutes * 60_000),
+    open: 100,
+    high: 101,
+    low: 99,
+    close: 100.5,
+    volume: 1000,
+  });
+  await importBars(
+    db,
+    [0, 5, 10].map((m) => bar('AAA', m)),
+    { interval: '5m' },
+  );
+  await importBars(
+    db,
+    [0, 60, 120].map((m) => bar('BBB', m)),
+    { interval: '1h' },
+  );
 }

@@ -11,10 +11,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import type { LogEntry } from '../../src/logging/logger.js';
-import { importBars } from '../../src/market/import/bars.js';
 import { RetrainingSystem } from '../../src/orchestration/system.js';
 import { listAlerts } from '../../src/store/alerts.js';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { seedFailingMarket } from '../helpers/fixtures.js';
 import {
   capturingLogger,
   refusedUrl,
@@ -82,26 +82,7 @@ async function systemWith(channels: NodeJS.ProcessEnv, timeoutSeconds = TIMEOUT_
   const test = await createTestDatabase();
   cleanups.push(() => test.close());
   await migrate(test.db);
-  const ts = (minutes: number) => new Date(Date.UTC(2026, 10, 2, 14, 30) + minutes * 60_000);
-  const bar = (symbol: string, minutes: number) => ({
-    symbol,
-    ts: ts(minutes),
-    open: 100,
-    high: 101,
-    low: 99,
-    close: 100.5,
-    volume: 1000,
-  });
-  await importBars(
-    test.db,
-    [0, 5, 10].map((m) => bar('AAA', m)),
-    { interval: '5m' },
-  );
-  await importBars(
-    test.db,
-    [0, 60, 120].map((m) => bar('BBB', m)),
-    { interval: '1h' },
-  );
+  await seedFailingMarket(test.db);
   const { logger, output } = capturingLogger();
   const system = await RetrainingSystem.create(
     { schedule: { enabled: false } },

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYS_FILE, resolveApiKeys } from '../../src/api/keys.js';
-import { importBars } from '../../src/market/import/bars.js';
 import {
   createCliDatabase,
   runRetrain,
@@ -19,6 +18,7 @@ import {
   type RetrainProcess,
 } from '../helpers/cli.js';
 import { BACKEND, SERVER_URL } from '../helpers/database.js';
+import { seedFailingMarket } from '../helpers/fixtures.js';
 import { refusedUrl, startHttpReceiver, type HttpReceiver } from '../monitoring/alerts/servers.js';
 
 const ADMIN = 'adm1n-S3CRET-key-4f8a2c9e71d3b605';
@@ -71,27 +71,7 @@ describe(`secrets in logs, API errors, job rows and alerts (${BACKEND})`, () => 
     cli = await createCliDatabase('retrain-secrets');
     webhook = await startHttpReceiver(() => 500);
     // Bars in two intervals: a retraining fails at once, with a high alert for every channel.
-    await cli.seed(async (db) => {
-      const bar = (symbol: string, minutes: number) => ({
-        symbol,
-        ts: new Date(Date.UTC(2026, 10, 2, 14, 30) + minutes * 60_000),
-        open: 100,
-        high: 101,
-        low: 99,
-        close: 100.5,
-        volume: 1000,
-      });
-      await importBars(
-        db,
-        [0, 5, 10].map((m) => bar('AAA', m)),
-        { interval: '5m' },
-      );
-      await importBars(
-        db,
-        [0, 60, 120].map((m) => bar('BBB', m)),
-        { interval: '1h' },
-      );
-    });
+    await cli.seed(seedFailingMarket);
     const hook = new URL(webhook.url);
     hook.pathname = `/hooks/${HOOK_TOKEN}`;
     hook.search = `?token=${HOOK_QUERY}`;

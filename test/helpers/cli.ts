@@ -5,7 +5,8 @@ import { openEmbeddedDatabase } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
 import type { Database } from '../../src/db/types.js';
 import { createTestDatabase, SERVER_URL, type TestDatabase } from './database.js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -28,6 +29,11 @@ export function runRetrain(args: string[], env: NodeJS.ProcessEnv, cwd?: string)
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return collectResult(child);
+}
+
+/** Everything a finished child process wrote, with its exit code. */
+export function collectResult(child: ChildProcessByStdio<null, Readable, Readable>): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));

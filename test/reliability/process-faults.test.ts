@@ -35,6 +35,7 @@ import { listDeploymentEvents, productionLedger } from '../../src/store/deployme
 import { listJobs } from '../../src/store/retraining-jobs.js';
 import { listVersions, type ModelVersionRow } from '../../src/store/versions.js';
 import {
+  collectResult,
   createCliDatabase,
   runRetrain,
   spawnRetrain,
@@ -290,15 +291,7 @@ async function stopNobody(system: RetrainProcess, dataDir: string): Promise<numb
 }
 
 function runAsNobody(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliResult> {
-  const child = nobodyCommand(args, env, cwd);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) as unknown }));
-  });
+  return collectResult(nobodyCommand(args, env, cwd));
 }
 
 function spawnAsNobody(args: string[], env: NodeJS.ProcessEnv, cwd: string): RetrainProcess {

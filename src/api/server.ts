@@ -126,7 +126,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   });
 
   const metrics = new ApiMetrics(system.db);
-  const predictor = new Predictor(system.db, { logger: logger.child({ component: 'predictor' }) });
+  const predictor = new Predictor(system.db, {
+    logger: logger.child({ component: 'predictor' }),
+    alerts: system.services.alerter,
+  });
   await initTensorFlow(); // the predictor runs the models on TF.js's backend, chosen once per process
   await predictor.start();
   const events = new EventHub(system.db, {

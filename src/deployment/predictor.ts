@@ -3,7 +3,7 @@ import { ValidationError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { barsToColumns, computeFeatures } from '../market/features.js';
 import { normaliseRow, type Normaliser } from '../market/normaliser.js';
-import { loadVersion } from '../registry/registry.js';
+import { loadVersion, type AlertSink } from '../registry/registry.js';
 import { TradingPolicy, type InferenceMode } from '../rl/policy.js';
 import { Random } from '../rl/random.js';
 import { findActiveAbTest, type AbTestRow } from '../store/ab-tests.js';
@@ -59,6 +59,8 @@ export interface PredictorOptions {
    */
   maxSamplesPerSecond?: number;
   seed?: number;
+  /** Raises (stores and delivers) the critical alert of a production model whose artifact is corrupt. */
+  alerts?: AlertSink;
   /** The time stamped on stored observations (drift windows are in the system's time); default the wall clock. */
   now?: () => Date;
 }
@@ -179,7 +181,11 @@ export class Predictor {
   }
 
   private async loadModel(version: string): Promise<ServedModel> {
-    const { row, artifact } = await loadVersion(this.db, version);
+    const { row, artifact } = await loadVersion(
+      this.db,
+      version,
+      this.options.alerts ? { alerts: this.options.alerts } : {},
+    );
     const config = artifact.config as { positions?: number[]; inference?: InferenceMode };
     const positions = config.positions ?? [-1, 0, 1];
     const mode = config.inference ?? 'greedy';

@@ -335,7 +335,7 @@ export async function runPipeline(
     let warm: ModelArtifact | null = null;
     if (production) {
       try {
-        warm = (await loadVersion(db, production.version)).artifact;
+        warm = (await loadVersion(db, production.version, { alerts: deps.alerter })).artifact;
       } catch (error) {
         // A corrupt production artifact must not stop retraining (it is how a good model comes
         // back): the job's own log says so, for whoever reads the run on the dashboard.

@@ -3,7 +3,7 @@ import { ArtifactChecksumError, NotFoundError } from '../errors.js';
 import type { Database, Queryable } from '../db/types.js';
 import { ARTIFACT_CONTENT_TYPE, packModel, unpackModel, type ModelArtifact } from '../rl/artifact.js';
 import { Random } from '../rl/random.js';
-import { raiseAlert } from '../store/alerts.js';
+import { raiseAlert, type NewAlert } from '../store/alerts.js';
 import { findArtifact, insertArtifact } from '../store/artifacts.js';
 import { recordDeploymentEvent } from '../store/deployment-events.js';
 import { saveDriftReference } from '../store/drift.js';
@@ -130,14 +130,21 @@ export function subsampleRows(
   return out;
 }
 
+/** Where a corrupt artifact's alert goes: the system's `Alerter` stores and delivers it. */
+export interface AlertSink {
+  raise(alert: NewAlert): Promise<unknown>;
+}
+
 /**
  * A version's row and model. The artifact's SHA-256 is checked against the one registered with
  * the version and the one stored with the bytes; a mismatch is an ArtifactChecksumError and a
- * critical alert, never a silent load.
+ * critical alert (delivered on the channels when `alerts` is given, else stored), never a silent
+ * load.
  */
 export async function loadVersion(
   db: Database,
   version: string,
+  options: { alerts?: AlertSink } = {},
 ): Promise<{ row: ModelVersionRow; artifact: ModelArtifact }> {
   const row = await getVersion(db, version);
   const stored = await findArtifact(db, version);
@@ -150,7 +157,8 @@ export async function loadVersion(
     }
     return { row, artifact: await unpackModel(stored.data, row.checksum) };
   } catch (error) {
-    if (error instanceof ArtifactChecksumError) await reportCorruptArtifact(db, version, error);
+    if (error instanceof ArtifactChecksumError)
+      await reportCorruptArtifact(db, version, error, options.alerts);
     throw error;
   }
 }
@@ -159,14 +167,17 @@ async function reportCorruptArtifact(
   db: Queryable,
   version: string,
   error: ArtifactChecksumError,
+  alerts: AlertSink | undefined,
 ): Promise<void> {
-  await raiseAlert(db, {
+  const alert: NewAlert = {
     type: 'deployment',
     severity: 'critical',
     message: `model version ${version} has a corrupt artifact and was not loaded: ${error.message}`,
     version,
     dedupeKey: `artifact-corrupt:${version}`,
-  }).catch(() => {});
+  };
+  // The load's own error is what the caller needs; an alert that cannot be stored must not hide it.
+  await (alerts ? alerts.raise(alert) : raiseAlert(db, alert)).catch(() => {});
 }
 
 export interface VersionComparison {

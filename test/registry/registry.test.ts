@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
+import { Logger } from '../../src/logging/index.js';
+import { AlertDispatcher, Alerter, webhookChannel } from '../../src/monitoring/alerts/index.js';
 import { ArtifactChecksumError, ConflictError, ValidationError } from '../../src/errors.js';
 import { assertTransition, canTransition } from '../../src/registry/lifecycle.js';
 import {
@@ -17,6 +19,7 @@ import { listAlerts } from '../../src/store/alerts.js';
 import { listDeploymentEvents } from '../../src/store/deployment-events.js';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { identityNormaliser } from '../helpers/fixtures.js';
+import { startHttpReceiver } from '../monitoring/alerts/servers.js';
 
 let test: TestDatabase;
 beforeAll(async () => {
@@ -118,6 +121,39 @@ describe(`model registry (${BACKEND})`, () => {
     await expect(loadVersion(test.db, row.version)).rejects.toBeInstanceOf(ArtifactChecksumError);
     const alerts = await listAlerts(test.db, { active: true });
     expect(alerts).toMatchObject([{ type: 'deployment', severity: 'critical', version: row.version }]);
+  });
+
+  it("delivers a corrupt artifact's critical alert on the system's channels when given its alerter", async () => {
+    const row = await registerVersion(test.db, registration('corrupt-delivered'));
+    await test.db.query(
+      `UPDATE model_artifacts SET data = overlay(data placing '\\x00ff'::bytea from 100 for 2) WHERE version = $1`,
+      [row.version],
+    );
+    const receiver = await startHttpReceiver();
+    const logger = new Logger({ logToConsole: false });
+    const alerts = new Alerter({
+      db: test.db,
+      logger,
+      dispatcher: new AlertDispatcher({
+        channels: [webhookChannel({ url: receiver.url, severities: new Set(['critical'] as const) })],
+        logger,
+      }),
+    });
+    try {
+      await expect(loadVersion(test.db, row.version, { alerts })).rejects.toBeInstanceOf(
+        ArtifactChecksumError,
+      );
+      await alerts.flush();
+      const delivered = receiver.requests.map(
+        (r) => JSON.parse(r.body) as { severity: string; message: string },
+      );
+      expect(delivered).toHaveLength(1);
+      expect(delivered[0]).toMatchObject({ severity: 'critical' });
+      expect(delivered[0]!.message).toContain(`model version ${row.version} has a corrupt artifact`);
+    } finally {
+      await alerts.close();
+      await receiver.close();
+    }
   });
 
   it('compares two versions metric by metric', async () => {

@@ -137,6 +137,12 @@ export class DeploymentManager {
    * by the ledger (or the one named), keeping the reason. Not subject to the cooldown: getting
    * out of a bad model comes first.
    */
+  /** The version a rollback without `toVersion` would restore now, or null when there is none. */
+  async rollbackTarget(): Promise<string | null> {
+    const current = await findProductionVersion(this.db);
+    return current ? lastGoodVersion(this.db, current.version) : null;
+  }
+
   async rollback(options: { reason: string; toVersion?: string; actor?: string }): Promise<DeploymentResult> {
     if (!options.reason?.trim()) throw new ValidationError('a rollback needs a reason', 'reason');
     const result = await this.db.transaction(async (tx) => {

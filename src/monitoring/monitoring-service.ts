@@ -247,10 +247,18 @@ export class MonitoringService {
         });
         return 'candidate_rejected';
       }
-      // The test compares against the production model; it cannot outlive it.
+      // The test compares against the production model and cannot outlive it; but with nothing to
+      // roll back to, its candidate may be the way out of the degraded model, so it goes on.
+      const target = await this.#deployments.rollbackTarget();
+      if (!target) {
+        const candidate = test ? `; the A/B test of candidate ${test.modelBVersion} goes on` : '';
+        throw new ConflictError(
+          `model version ${check.version} has no earlier version that was good in production to roll back to${candidate}`,
+        );
+      }
       if (test)
         await this.#deployments.abTests.stopABTest(test.id, `production model ${check.version} degraded`);
-      const result = await this.#deployments.rollback({ reason, actor: 'monitoring' });
+      const result = await this.#deployments.rollback({ reason, toVersion: target, actor: 'monitoring' });
       await this.#raise({
         type: 'deployment',
         severity: 'high',

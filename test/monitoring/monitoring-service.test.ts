@@ -228,6 +228,25 @@ describe(`MonitoringService performance (${BACKEND})`, () => {
     expect(await getAbTest(test.db, abTest.id)).toMatchObject({ status: 'completed', winner: 'model_a' });
   });
 
+  it('keeps the A/B test going when the degraded production model has nothing to roll back to', async () => {
+    const monitoring = service();
+    await deployments.deploy('1.0.0');
+    later(1);
+    const abTest = await deployments.startABTest('1.0.0', '1.1.0', 10);
+    later(1);
+    await trade('1.0.0', 100, -0.005, { abTestId: abTest.id, arm: 'A' });
+    await monitoring.checkPerformance();
+    later(1);
+    const checks = await monitoring.checkPerformance();
+    expect(checks.find((c) => c.version === '1.0.0')!.action).toBe('rollback_impossible');
+    expect(await getAbTest(test.db, abTest.id)).toMatchObject({ status: 'active' });
+    expect(await statuses()).toMatchObject({ '1.0.0': 'production', '1.1.0': 'ab_testing' });
+    const [critical] = await listAlerts(test.db, { severity: 'critical' });
+    expect(critical!.message).toMatch(
+      /could not be rolled back: .*the A\/B test of candidate 1\.1\.0 goes on/,
+    );
+  });
+
   it('stops the A/B test before rolling back a degraded production model', async () => {
     const monitoring = service();
     await deployments.deploy('1.0.0');

@@ -82,7 +82,7 @@ export class JobQueue {
         ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }
         : {}),
     } as PgBoss.ConstructorOptions);
-    boss.on('error', (error) => options.logger.error('job queue error', error));
+    boss.on('error', repeatsQuieted(options.logger, 'job queue error'));
     guardJobEndWrites(boss.getDb(), schema, (error) =>
       options.logger.warn('could not record the end of a job; it is handed out again when it expires', {
         error: error instanceof Error ? error.message : String(error),
@@ -294,4 +294,36 @@ export function nextRuns(
     currentDate: from,
   });
   return Array.from({ length: count }, () => interval.next().toDate());
+}
+
+/**
+ * pg-boss reports a failed poll every second or so while the database is down: the first error of
+ * a run is logged in full, the same message again at most once a minute with how many times it
+ * came, so an outage is a few lines in the log rather than thousands of stack traces.
+ */
+export function repeatsQuieted(
+  logger: Pick<Logger, 'error'>,
+  message: string,
+  windowMs = 60_000,
+  now: () => number = Date.now,
+): (error: Error) => void {
+  let last: { text: string; loggedAt: number; repeats: number } | null = null;
+  return (error) => {
+    const text = error.message;
+    const at = now();
+    if (last && last.text === text) {
+      last.repeats++;
+      if (at - last.loggedAt < windowMs) return;
+      logger.error(
+        `${message} (repeated ${last.repeats} times in ${Math.round((at - last.loggedAt) / 1000)} s)`,
+        {
+          error: text,
+        },
+      );
+      last = { text, loggedAt: at, repeats: 0 };
+      return;
+    }
+    logger.error(message, error);
+    last = { text, loggedAt: at, repeats: 0 };
+  };
 }

@@ -142,28 +142,68 @@ class ServerDatabase implements Database {
    */
   async listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw describeConnectionError(error, this.location);
-    }
+    let stopped = false;
+    let client: pg.PoolClient | null = null;
+    let retry: NodeJS.Timeout | null = null;
     const onNotification = (message: pg.Notification) => {
       if (message.channel === channel) handler(message.payload ?? '');
     };
-    client.on('notification', onNotification);
-    client.on('error', () => {});
-    await client.query(`LISTEN ${channel}`);
-    let stopped = false;
+    const subscribe = async (): Promise<void> => {
+      let connected: pg.PoolClient;
+      try {
+        connected = await this.pool.connect();
+      } catch (error) {
+        throw describeConnectionError(error, this.location);
+      }
+      let released = false;
+      const drop = () => {
+        if (released) return false;
+        released = true;
+        connected.off('notification', onNotification);
+        connected.release(true);
+        if (client === connected) client = null;
+        return true;
+      };
+      connected.on('notification', onNotification);
+      // A dropped connection (a restarted server, a proxy timeout) loses the subscription and
+      // every notification until it is back: listen again, and tell the handler it may have missed some.
+      connected.once('error', () => {
+        if (drop() && !stopped) resubscribe(1_000);
+      });
+      try {
+        await connected.query(`LISTEN ${channel}`);
+      } catch (error) {
+        drop();
+        throw error;
+      }
+      client = connected;
+    };
+    const resubscribe = (delayMs: number) => {
+      retry = setTimeout(() => {
+        retry = null;
+        subscribe().then(
+          () => handler(''),
+          () => {
+            if (!stopped) resubscribe(Math.min(delayMs * 2, 30_000));
+          },
+        );
+      }, delayMs);
+      retry.unref();
+    };
+    await subscribe();
     return async () => {
       if (stopped) return;
       stopped = true;
-      client.off('notification', onNotification);
+      if (retry) clearTimeout(retry);
+      const current = client;
+      client = null;
+      if (!current) return;
+      current.off('notification', onNotification);
       try {
-        await client.query(`UNLISTEN ${channel}`);
-        client.release();
+        await current.query(`UNLISTEN ${channel}`);
+        current.release();
       } catch (error) {
-        client.release(error instanceof Error ? error : true);
+        current.release(error instanceof Error ? error : true);
       }
     };
   }

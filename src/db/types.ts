@@ -29,7 +29,9 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
    * Calls `handler` with the payload of every NOTIFY on `channel` (sent with pg_notify, delivered
-   * on commit). Resolves to a function that stops listening.
+   * on commit). Resolves to a function that stops listening. On a server, a dropped connection
+   * is listened on again (with backoff) and `handler('')` called once it is: notifications sent
+   * in between are lost.
    */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

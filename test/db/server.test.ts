@@ -33,6 +33,34 @@ describe('PostgreSQL server connection', () => {
   });
 
   it.skipIf(!SERVER_URL)(
+    'listens again after its connection is dropped, says so, and gets the notifications after',
+    async () => {
+      const test = await createTestDatabase();
+      const channel = `relisten_${process.pid}`;
+      const payloads: string[] = [];
+      const stop = await test.db.listen(channel, (payload) => payloads.push(payload));
+      try {
+        await test.db.query('SELECT pg_notify($1, $2)', [channel, 'before']);
+        await waitUntil(() => payloads.includes('before'));
+        // The server ends the listening session, as a restart or an idle-timeout proxy would.
+        const ended = await test.db.query<{ ended: boolean }>(
+          `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE query = $1`,
+          [`LISTEN ${channel}`],
+        );
+        expect(ended.rows).toEqual([{ ended: true }]);
+        await waitUntil(() => payloads.includes(''), 10_000);
+        await test.db.query('SELECT pg_notify($1, $2)', [channel, 'after']);
+        await waitUntil(() => payloads.includes('after'));
+        expect(payloads).toEqual(['before', '', 'after']);
+      } finally {
+        await stop();
+        await test.close();
+      }
+    },
+    30_000,
+  );
+
+  it.skipIf(!SERVER_URL)(
     'rolls back a failed transaction and returns the connection to the pool',
     async () => {
       const test = await createTestDatabase();
@@ -55,3 +83,11 @@ describe('PostgreSQL server connection', () => {
     },
   );
 });
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

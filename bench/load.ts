@@ -2,7 +2,7 @@
  * `load`: `POST /v1/predict` at a fixed rate over loopback (open loop, from a worker thread) while
  * the same process runs a retraining on the demo market and an operator deploys another version
  * in the middle of it, as `retrain start` does. Latency before, during and after; any failed
- * request fails the benchmark. `LOAD_RATE` (default 200/s), `LOAD_EPOCHS` (default 30) and
+ * request fails the benchmark. Baseline: the same with training on the serving thread. `LOAD_RATE` (default 200/s), `LOAD_EPOCHS` (default 30) and
  * `BENCH_DATABASE_URL` (a server instead of embedded) change the set-up.
  */
 import { buildApiServer } from '../src/api/server.js';
@@ -20,7 +20,23 @@ const ADMIN = 'bench-admin-key-0123456789abcdef';
 const PHASE_MS = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The scenario twice: as the system runs (training on a worker thread), then the baseline with
+ * training on the thread that serves (`trainInThread: false`), as before the worker thread.
+ */
 export async function benchLoad(): Promise<Record<string, number>> {
+  const threaded = await scenario(true);
+  const baseline = await scenario(false);
+  return {
+    ...threaded,
+    baseline_during_p50_ms: baseline.during_p50_ms!,
+    baseline_during_p99_ms: baseline.during_p99_ms!,
+    baseline_during_max_ms: baseline.during_max_ms!,
+    baseline_failed: baseline.failed!,
+  };
+}
+
+async function scenario(trainInThread: boolean): Promise<Record<string, number>> {
   const rate = Number(process.env.LOAD_RATE ?? 200);
   const epochs = Number(process.env.LOAD_EPOCHS ?? 30);
   await initTensorFlow();
@@ -40,7 +56,7 @@ export async function benchLoad(): Promise<Record<string, number>> {
         training: { epochs, batchSize: 256, hyperparameterOptimization: { enabled: false } },
         deployment: { cooldownPeriodHours: 0, abTesting: { enabled: false } },
       },
-      { db, jobs: false, logger: new Logger({ level: 'error' }), now: () => now, env: {} },
+      { db, jobs: false, logger: new Logger({ level: 'error' }), now: () => now, env: {}, trainInThread },
     );
     const deployments = system.services.deploymentManager;
     await deployments.deploy(first);
@@ -82,7 +98,9 @@ export async function benchLoad(): Promise<Record<string, number>> {
       await app.close();
       await system.stop(0);
     }
-    process.stderr.write(`retraining ${retraining}\n`);
+    process.stderr.write(
+      `retraining (${trainInThread ? 'worker thread' : 'serving thread'}) ${retraining}\n`,
+    );
     const within = (from: number, to: number) => records.filter((r) => r.dueAt >= from && r.dueAt < to);
     const before = summarise(within(marks.before!, marks.during!));
     const during = summarise(within(marks.during!, marks.after!));

@@ -5,7 +5,6 @@
  * request fails the benchmark. Baseline: the same with training on the serving thread. `LOAD_RATE` (default 200/s), `LOAD_EPOCHS` (default 30) and
  * `BENCH_DATABASE_URL` (a server instead of embedded) change the set-up.
  */
-import { buildApiServer } from '../src/api/server.js';
 import { openDatabase } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
 import { Logger } from '../src/logging/logger.js';
@@ -15,6 +14,7 @@ import { RetrainingSystem } from '../src/orchestration/system.js';
 import { initTensorFlow } from '../src/rl/backend.js';
 import { LoadGenerator, summarise, type RequestRecord } from '../test/helpers/load-generator.js';
 import { registerRandomModel } from '../test/helpers/models.js';
+import { serveApi } from './predict-http.js';
 
 const ADMIN = 'bench-admin-key-0123456789abcdef';
 const PHASE_MS = 10_000;
@@ -60,13 +60,7 @@ async function scenario(trainInThread: boolean): Promise<Record<string, number>>
     );
     const deployments = system.services.deploymentManager;
     await deployments.deploy(first);
-    const { app } = await buildApiServer({
-      system,
-      keys: { admin: ADMIN, source: 'environment' },
-      predictRateLimitPerMinute: 1e9,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const { port } = app.server.address() as { port: number };
+    const { app, port } = await serveApi(system, ADMIN);
 
     const load = LoadGenerator.start({
       url: `http://127.0.0.1:${port}/v1/predict`,

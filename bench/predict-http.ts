@@ -81,6 +81,21 @@ async function helloWorld(method: 'GET' | 'POST'): Promise<Target> {
   };
 }
 
+/** The system's API on a free loopback port, with `admin` as its admin key. */
+export async function serveApi(
+  system: RetrainingSystem,
+  admin: string,
+): Promise<{ app: Awaited<ReturnType<typeof buildApiServer>>['app']; port: number }> {
+  const { app } = await buildApiServer({
+    system,
+    keys: { admin, source: 'environment' },
+    // The limiter runs on every request as in production; its ceiling is above the benchmarks' load.
+    predictRateLimitPerMinute: 1e9,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, port: (app.server.address() as { port: number }).port };
+}
+
 export async function predictApi(): Promise<Target> {
   await initTensorFlow();
   const db = await openEmbeddedDatabase({ dataDir: 'memory://' });
@@ -91,14 +106,7 @@ export async function predictApi(): Promise<Target> {
     { db, jobs: false, logger: new Logger({ logToConsole: false }), env: {} },
   );
   await system.services.deploymentManager.deploy(version);
-  const { app } = await buildApiServer({
-    system,
-    keys: { admin: ADMIN, source: 'environment' },
-    // The limiter runs on every request as in production; its ceiling is above this load.
-    predictRateLimitPerMinute: 1e9,
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as { port: number };
+  const { app, port } = await serveApi(system, ADMIN);
   return {
     name: 'predict',
     run: (duration) =>

@@ -20,7 +20,7 @@ import { listVersions } from '../store/versions.js';
 import type { AlertContext } from './alerts.js';
 import { reviewAlerts } from './alerts.js';
 import { SimulatedClock } from './clock.js';
-import { manualSession, TradingDesk, type FedTrade } from './desk.js';
+import { barsBetween, manualSession, TradingDesk, type FedTrade } from './desk.js';
 import { checkInvariants, INVARIANTS, InvariantError } from './invariants.js';
 import { DEFAULT_ERAS, generateYearMarket, type MarketEra } from './market.js';
 import { summariseWeek, summariseYear, type WeekRow, type YearReport } from './summary.js';
@@ -34,11 +34,20 @@ const DAY_MS = 24 * HOUR_MS;
  * one held-out day can meet (a low win rate, ten trades); and a decay threshold of a half, because
  * a live Sharpe over a few days' trades scatters widely around the backtest's (at the product's
  * 10 % a model earning half its backtest Sharpe is rolled back); A/B tests give the candidate half
- * the bots.
+ * the bots. The learning rate is three times the product's so that a week's retraining moves the
+ * warm-started model far enough to trade differently: at 0.001 the arms traded almost alike and no
+ * test was won. A confidence of 0.55 lets a real difference win within a test's two weeks (about
+ * 80 trades per arm a week). With these, seed 1's year promotes candidates and monitoring rolls
+ * them back when the market turns (docs/simulation.md).
  */
 export const SIMULATION_CONFIG: RetrainingConfigInput = {
   dataCollection: { lookbackDays: 7, minTradesThreshold: 30 },
-  training: { epochs: 3, batchSize: 1024, hyperparameterOptimization: { enabled: false } },
+  training: {
+    epochs: 3,
+    batchSize: 1024,
+    learningRate: 0.003,
+    hyperparameterOptimization: { enabled: false },
+  },
   evaluation: {
     minTradesForValidation: 10,
     minWinRate: 0.3,
@@ -46,7 +55,7 @@ export const SIMULATION_CONFIG: RetrainingConfigInput = {
     performanceDecayThreshold: 0.5,
   },
   deployment: {
-    abTesting: { enabled: true, trafficSplit: 50, minConfidenceThreshold: 0.6 },
+    abTesting: { enabled: true, trafficSplit: 50, minConfidenceThreshold: 0.55 },
     cooldownPeriodHours: 24,
   },
   monitoring: { modelDriftDetection: { checkIntervalHours: 24 } },
@@ -153,7 +162,7 @@ export async function simulateYear(options: YearOptions): Promise<YearReport> {
         } else if (step.kind === 'session') {
           const dayStart = new Date(step.at.getTime() - 16 * HOUR_MS);
           const sessionBars = [...market.bars.values()].flatMap((list) =>
-            list.filter((bar) => bar.ts >= dayStart && bar.ts < step.at),
+            barsBetween(list, dayStart, step.at),
           );
           await importBars(db, sessionBars, { interval: market.options.interval });
           await predictor.refresh();

@@ -33,6 +33,7 @@ import { initTensorFlow } from '../../src/rl/backend.js';
 import { findArtifact } from '../../src/store/artifacts.js';
 import { listDeploymentEvents, productionLedger } from '../../src/store/deployment-events.js';
 import { listJobs } from '../../src/store/retraining-jobs.js';
+import { listTrials } from '../../src/store/tuning-trials.js';
 import { listVersions, type ModelVersionRow } from '../../src/store/versions.js';
 import {
   collectResult,
@@ -386,7 +387,8 @@ describe(`process faults (${BACKEND})`, () => {
       const url = await ready(system);
       if (killed) {
         // The restarted process takes the killed job over once pg-boss expires it, and runs it through.
-        const job = await finishedJob(url, killed.id);
+        // Generous: on a loaded 2-core machine one small run has taken over a minute.
+        const job = await finishedJob(url, killed.id, 180_000);
         expect(job, `job killed at ${killed.stage}`).toMatchObject({ status: 'succeeded', attempt: 2 });
         const paused = job.logs.find((l) => l.message.startsWith('paused at'))!;
         const takenOver = job.logs.find((l) =>
@@ -454,7 +456,44 @@ describe(`process faults (${BACKEND})`, () => {
         expect(made.metrics.production).not.toBeNull();
       }
     });
-  }, 300_000);
+  }, 900_000);
+
+  it('SIGKILL at the start of tune: a restarted process takes the job over, searches again and completes it', async () => {
+    const db = await prepare();
+    const tuning = {
+      RETRAINING_CONFIG_JSON: JSON.stringify({
+        ...CONFIG,
+        training: { ...CONFIG.training, hyperparameterOptimization: { enabled: true, maxTrials: 1 } },
+      }),
+    };
+    const first = startSystem(db, { ...tuning, [PAUSE_AT_STAGE_VARIABLE]: 'tune' });
+    const firstUrl = await ready(first);
+    const posted = await api<JobView>(firstUrl, '/v1/jobs', { method: 'POST', body: {} });
+    expect(posted.status).toBe(202);
+    await until(
+      async () => {
+        const { body } = await api<JobView>(firstUrl, `/v1/jobs/${posted.body.id}`);
+        return body.logs.some((l) => l.message.startsWith('paused at tune')) ? body : undefined;
+      },
+      60_000,
+      `job ${posted.body.id} to pause at tune`,
+    );
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBeNull();
+
+    const second = startSystem(db, tuning);
+    const url = await ready(second);
+    const job = await finishedJob(url, posted.body.id, 180_000);
+    expect(job).toMatchObject({ status: 'succeeded', attempt: 2 });
+    expect(job.logs.some((l) => /^best of 1 trials/.test(l.message))).toBe(true);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    await db.cli.seed(async (d) => {
+      await expectConsistent(d, db.original, true);
+      const trials = await listTrials(d, posted.body.id);
+      expect(trials.map((t) => t.state)).toEqual(['complete']);
+    });
+  }, 400_000);
 
   it('two retrain start on one database: embedded refuses the second naming the holder; on a server both serve, a retraining runs once, and either survives the other', async () => {
     const db = await prepare();

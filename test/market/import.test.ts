@@ -7,6 +7,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { importBars, importBarsFromCsv } from '../../src/market/import/bars.js';
 import { importTrades, importTradesFromCsv } from '../../src/market/import/trades.js';
 import { listBars } from '../../src/store/market-bars.js';
+import { endAbTest, insertAbTest } from '../../src/store/ab-tests.js';
 import { listTrades } from '../../src/store/live-trades.js';
 import { ValidationError } from '../../src/errors.js';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -265,6 +266,53 @@ describe(`trade import (${BACKEND})`, () => {
       /line 3, column 3 \(side\): "up" is not a side/,
     );
     expect(await count('live_trades')).toBe(0);
+  });
+
+  it('gives a reported trade the A/B arm its version had when it was entered, and none outside the test', async () => {
+    await addVersions(test.db, '1.0.0', '1.1.0');
+    const ab = await insertAbTest(test.db, {
+      modelAVersion: '1.0.0',
+      modelBVersion: '1.1.0',
+      trafficSplit: 50,
+      startTime: new Date('2024-01-02T00:00:00Z'),
+    });
+    const trade = (key: string, modelVersion: string, day: number) => ({
+      idempotencyKey: key,
+      symbol: 'ES',
+      side: 'long' as const,
+      quantity: 1,
+      entryTime: new Date(Date.UTC(2024, 0, day, 15)),
+      entryPrice: 10,
+      modelVersion,
+    });
+    await importTrades(test.db, [
+      trade('before', '1.0.0', 1),
+      trade('a', '1.0.0', 2),
+      trade('b', '1.1.0', 3),
+    ]);
+    const arms = async () =>
+      (
+        await test.db.query<{ key: string; test: string | null; arm: string | null }>(
+          'SELECT idempotency_key AS key, ab_test_id AS test, arm FROM live_trades ORDER BY idempotency_key',
+        )
+      ).rows;
+    expect(await arms()).toEqual([
+      { key: 'a', test: ab.id, arm: 'A' },
+      { key: 'b', test: ab.id, arm: 'B' },
+      { key: 'before', test: null, arm: null },
+    ]);
+    await endAbTest(test.db, ab.id, {
+      status: 'stopped',
+      winner: null,
+      endTime: new Date('2024-01-04T00:00:00Z'),
+      reason: 'test',
+    });
+    await importTrades(test.db, [trade('after', '1.1.0', 5)]);
+    expect((await arms()).find((row) => row.key === 'after')).toEqual({
+      key: 'after',
+      test: null,
+      arm: null,
+    });
   });
 
   it('imports trades given as objects', async () => {

@@ -228,6 +228,24 @@ describe(`MonitoringService performance (${BACKEND})`, () => {
     expect(await getAbTest(test.db, abTest.id)).toMatchObject({ status: 'completed', winner: 'model_a' });
   });
 
+  it('concludes the active A/B test on its evidence each round: waits while it is thin, promotes a clearly better B', async () => {
+    const monitoring = service(configWith({ monitoring: { modelDriftDetection: { enabled: false } } }));
+    await deployments.deploy('1.0.0');
+    later(1);
+    const abTest = await deployments.startABTest('1.0.0', '1.1.0', 50);
+    later(1);
+    await trade('1.0.0', 20, 0.001, { abTestId: abTest.id, arm: 'A' }, 'thin-a');
+    await trade('1.1.0', 20, 0.002, { abTestId: abTest.id, arm: 'B' }, 'thin-b');
+    expect((await monitoring.runChecks()).abTest).toMatchObject({ id: abTest.id, action: 'continued' });
+    later(24);
+    await trade('1.0.0', 400, -0.001, { abTestId: abTest.id, arm: 'A' }, 'more-a');
+    await trade('1.1.0', 400, 0.004, { abTestId: abTest.id, arm: 'B' }, 'more-b');
+    expect((await monitoring.runChecks()).abTest).toMatchObject({ id: abTest.id, action: 'promoted' });
+    expect(await getAbTest(test.db, abTest.id)).toMatchObject({ status: 'completed', winner: 'model_b' });
+    expect(await statuses()).toMatchObject({ '1.0.0': 'retired', '1.1.0': 'production' });
+    expect((await monitoring.runChecks()).abTest).toBeNull();
+  });
+
   it('keeps the A/B test going when the degraded production model has nothing to roll back to', async () => {
     const monitoring = service();
     await deployments.deploy('1.0.0');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { Logger } from '../../../src/logging/index.js';
 import { channelsFromEnvironment, describeChannels } from '../../../src/monitoring/alerts/index.js';
+import { deliveryFromEnvironment } from '../../../src/monitoring/alerts/environment.js';
 
 const logger = new Logger({ logToConsole: false });
 const SLACK_URL = 'https://hooks.slack.com/services/T0001/B0002/xoxTOKENs3cr3t0000';
@@ -149,5 +150,37 @@ describe('channelsFromEnvironment', () => {
       'RETRAINING_ALERT_WEBHOOK_URL',
     ]);
     expect(error.exitCode).toBe(2);
+  });
+});
+
+describe('alert delivery timing from the environment', () => {
+  it('reads seconds and attempts, keeps the defaults when unset, and names every bad value', () => {
+    expect(deliveryFromEnvironment({})).toEqual({});
+    expect(
+      deliveryFromEnvironment({
+        RETRAINING_ALERT_TIMEOUT_SECONDS: '2.5',
+        RETRAINING_ALERT_ATTEMPTS: '3',
+        RETRAINING_ALERT_RETRY_DELAY_SECONDS: ' 0.1 ',
+      }),
+    ).toEqual({ timeoutMs: 2500, attempts: 3, baseDelayMs: 100 });
+    let error: unknown;
+    try {
+      deliveryFromEnvironment({
+        RETRAINING_ALERT_TIMEOUT_SECONDS: 'soon',
+        RETRAINING_ALERT_ATTEMPTS: '1.5',
+        RETRAINING_ALERT_RETRY_DELAY_SECONDS: '-1',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((i) => i.field)).toEqual([
+      'RETRAINING_ALERT_TIMEOUT_SECONDS',
+      'RETRAINING_ALERT_ATTEMPTS',
+      'RETRAINING_ALERT_RETRY_DELAY_SECONDS',
+    ]);
+    expect((error as ConfigError).message).toMatch(
+      /RETRAINING_ALERT_ATTEMPTS "1.5" is invalid; expected a whole number/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYS_FILE } from '../../src/api/keys.js';
@@ -112,7 +112,7 @@ describe(`retrain start (${BACKEND})`, () => {
     expect(await stop(again)).toBe(0);
   }, 420_000);
 
-  it('refuses to listen beyond loopback without keys, and refuses weak keys', async () => {
+  it('refuses to listen beyond loopback without keys, weak keys, and a seed that is not an integer', async () => {
     const open = await runRetrain(
       ['start', '--host', '0.0.0.0', '--port', '0', '--config', configFile],
       { ...env, RETRAINING_DATA_DIR: join(cli.dir, 'no-keys-here') },
@@ -128,5 +128,14 @@ describe(`retrain start (${BACKEND})`, () => {
     expect(weak.code).toBe(2);
     expect(weak.stderr).toMatch(/RETRAINING_ADMIN_KEY is too weak/);
     expect(weak.stderr).not.toContain('secret');
+    const fresh = join(cli.dir, 'never-created');
+    const seed = await runRetrain(
+      ['start', '--port', '0', '--seed', '1.5'],
+      { ...env, RETRAINING_DATA_DIR: fresh },
+      cli.dir,
+    );
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toMatch(/--seed 1\.5 is not an integer/);
+    expect(existsSync(fresh)).toBe(false);
   }, 60_000);
 });

@@ -92,7 +92,7 @@ export function registerStart(program: Command): void {
     // Everything a start can refuse is checked before anything touches the database.
     const loaded = await loadConfig(flags.config ? { file: flags.config } : {});
     const { host, port } = listenAddress(flags, env);
-    parseSeed(flags.seed); // refused before anything touches the database
+    const firstModelSeed = parseSeed(flags.seed); // refused before anything touches the database
     const apiSettings = apiSettingsFromEnvironment(env);
     const dataDir = flags.dataDir ?? (env.RETRAINING_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
     const keys = await resolveApiKeys({ env, dataDir, generate: isLoopback(host) });
@@ -162,7 +162,7 @@ export function registerStart(program: Command): void {
 
       if (flags.firstModel && !(await findProductionVersion(db))) {
         say('no model is in production yet: training a first one (a few minutes; Ctrl-C stops)');
-        const training = firstModel(system, flags, say);
+        const training = firstModel(system, flags, say, firstModelSeed);
         const signal = await Promise.race([training.then(() => null), stopped]);
         if (signal) {
           await server.close();
@@ -198,6 +198,7 @@ async function firstModel(
   system: RetrainingSystem,
   flags: StartFlags,
   say: (line: string) => void,
+  seed: number | undefined,
 ): Promise<void> {
   const tty = !flags.json && process.stderr.isTTY === true;
   const bar = progressLine('first model', tty);
@@ -215,7 +216,7 @@ async function firstModel(
   try {
     const { result } = await service.runRetraining({
       trigger: 'startup',
-      ...(flags.seed !== undefined ? { seed: parseSeed(flags.seed)! } : {}),
+      ...(seed !== undefined ? { seed } : {}),
       onStage: (next, progress) => {
         stage = next;
         bar.update(progress, 1, next);

@@ -213,14 +213,26 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
 }
 
 async function finishedJob(url: string, id: string, timeoutMs = 90_000): Promise<JobView> {
-  return until(
-    async () => {
-      const { body } = await api<JobView>(url, `/v1/jobs/${id}`);
-      return FINISHED.has(body.status) ? body : undefined;
-    },
-    timeoutMs,
-    `job ${id} to finish`,
-  );
+  let last: JobView | null = null;
+  try {
+    return await until(
+      async () => {
+        const { body } = await api<JobView>(url, `/v1/jobs/${id}`);
+        last = body;
+        return FINISHED.has(body.status) ? body : undefined;
+      },
+      timeoutMs,
+      `job ${id} to finish`,
+    );
+  } catch (error) {
+    // Where the job stood is what tells a slow machine from a lost job.
+    const seen = last as JobView | null;
+    const logs = seen?.logs.map((l) => `  ${l.time} ${l.message}`).join('\n') ?? '';
+    throw new Error(
+      `${(error as Error).message}; last seen ${seen?.status ?? 'never'} at ${seen?.stage ?? '-'}, attempt ${seen?.attempt ?? '-'}, worker ${seen?.worker ?? '-'}:\n${logs}`,
+      { cause: error },
+    );
+  }
 }
 
 const observation = [0.001, 0.002, -0.001, 0.01, 55, 0.0001, 0.3, 0.5, 0.002];

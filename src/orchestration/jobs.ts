@@ -179,6 +179,22 @@ export class JobQueue {
     return id;
   }
 
+  /**
+   * Where pg-boss stands with a retraining delivery: `waiting` to be handed out (`created`,
+   * `retry`), `taken` by a worker (`active`; expired and retried if its process died), or `ended`
+   * (or gone), when it will not be handed out again.
+   */
+  async retrainingDelivery(id: string): Promise<'waiting' | 'taken' | 'ended'> {
+    const job = await this.boss.getJobById<RetrainingJobData>(RETRAINING_QUEUE, id);
+    if (job?.state === 'created' || job?.state === 'retry') return 'waiting';
+    return job?.state === 'active' ? 'taken' : 'ended';
+  }
+
+  /** Hands a taken retraining delivery back, to be retried (with backoff) while retries remain. */
+  async releaseRetrainingDelivery(id: string, reason: string): Promise<void> {
+    await this.boss.fail(RETRAINING_QUEUE, id, { message: reason });
+  }
+
   /** Null once pg-boss no longer has the job (archived or deleted). */
   async trialJobState(id: string): Promise<TrialJobState | null> {
     const job = await this.boss.getJobById<TrialJobData>(TRIALS_QUEUE, id);

@@ -213,6 +213,7 @@ export async function runPipeline(
   const pauseForFaultTest = async (at: PipelineStage) => {
     if (process.env[PAUSE_AT_STAGE_VARIABLE] !== at || (await getJob(db, jobId)).attempt > 1) return;
     await report(0, `paused at ${at} (${PAUSE_AT_STAGE_VARIABLE})`);
+    log.warn(`paused at ${at} for a fault test (${PAUSE_AT_STAGE_VARIABLE})`, { jobId });
     await new Promise<never>((_, reject) =>
       options.signal?.addEventListener('abort', () =>
         reject(new CancelledError(`cancelled while paused at ${at}`)),

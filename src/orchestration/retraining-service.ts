@@ -10,13 +10,16 @@ import type { SystemHealth } from '../monitoring/health.js';
 import type { MonitoringService } from '../monitoring/monitoring-service.js';
 import { lastMonitoringCheck, recordMonitoringCheck } from '../store/monitoring-checks.js';
 import {
+  abandonJob,
   createJob,
   findJob,
+  findJobByQueueJob,
   findRunningJob,
   finishJob,
   getJob,
   listJobs,
   resumeJob,
+  staleRunningJobs,
   startJob,
   type JobTrigger,
   type RetrainingJobRow,
@@ -45,6 +48,12 @@ export interface RetrainingServiceOptions {
   /** Days of history a first model reads (see `PipelineDependencies.firstModelLookbackDays`). */
   firstModelLookbackDays?: number;
 }
+
+/**
+ * The jobs running in this process, whichever service instance runs them: a job of this process's
+ * worker that is not here was left by a run that could not record its end.
+ */
+const RUNNING_HERE = new Map<string, Promise<unknown>>();
 
 /** The product README's RetrainingService: runs retrainings, and is the door to tests, rollbacks and health. */
 export class RetrainingService {
@@ -84,17 +93,28 @@ export class RetrainingService {
   async startRetraining(options: { trigger?: JobTrigger } = {}): Promise<RetrainingJobRow> {
     this.#refuseWhenStopping();
     const { db } = this.#options;
-    const running = await findRunningJob(db);
+    let running = await findRunningJob(db);
+    // A job left running by a process that died (and that nobody will deliver again) is ended first.
+    if (running && (await this.sweepOrphanedJobs()).length > 0) running = await findRunningJob(db);
     if (running)
       throw new ConflictError(
         `retraining job ${running.id} is already running (${running.stage ?? 'starting'})`,
       );
     const job = await createJob(db, { trigger: options.trigger ?? 'manual', config: this.#jobConfig() });
     if (this.#options.queue) {
-      await this.#options.queue.enqueueRetraining({ jobId: job.id, trigger: job.trigger });
+      try {
+        await this.#options.queue.enqueueRetraining({ jobId: job.id, trigger: job.trigger });
+      } catch (error) {
+        // Not left `queued` for a delivery that will never come.
+        await finishJob(db, job.id, {
+          status: 'failed',
+          error: `could not queue the retraining: ${(error as Error).message}`,
+        }).catch(() => undefined);
+        throw error;
+      }
       return job;
     }
-    const started = await startJob(db, job.id, this.worker);
+    const started = await this.#startOrSweep(job.id);
     this.#track(this.#run(started.id, {}));
     return started;
   }
@@ -106,39 +126,62 @@ export class RetrainingService {
     this.#refuseWhenStopping();
     const { db } = this.#options;
     const job = await createJob(db, { trigger: options.trigger ?? 'manual', config: this.#jobConfig() });
-    await startJob(db, job.id, this.worker);
+    try {
+      await this.#startOrSweep(job.id);
+    } catch (error) {
+      await this.#skipQueued(job.id, (error as Error).message);
+      throw error;
+    }
     const result = await this.#track(this.#run(job.id, options));
     return { job: await getJob(db, job.id), result };
   }
 
   /**
-   * What a worker does with a queue job: the row it names (or a new one for a cron tick), taken
-   * over when a dead process left it running. A tick while another retraining runs is skipped.
+   * What a worker does with a queue delivery (`queueJobId` is pg-boss's id, the same through its
+   * retries): the row it names, or for a cron tick the row its first delivery made (a new one the
+   * first time), taken over when a dead process left it running. A tick while another retraining
+   * runs is skipped.
    */
-  async processQueueJob(data: RetrainingJobData): Promise<PipelineResult | null> {
+  async processQueueJob(data: RetrainingJobData, queueJobId?: string): Promise<PipelineResult | null> {
     const { db, logger } = this.#options;
-    let id = data.jobId;
-    if (!id) id = (await createJob(db, { trigger: data.trigger, config: this.#jobConfig() })).id;
-    const row = await findJob(db, id);
+    let row: RetrainingJobRow | null;
+    if (data.jobId) {
+      row = await findJob(db, data.jobId);
+    } else {
+      row =
+        (queueJobId ? await findJobByQueueJob(db, queueJobId) : null) ??
+        (await createJob(db, {
+          trigger: data.trigger,
+          config: this.#jobConfig(),
+          ...(queueJobId ? { queueJobId } : {}),
+        }));
+    }
     if (!row) {
-      logger.warn('queued retraining job has no row; ignored', { jobId: id });
+      logger.warn('queued retraining job has no row; ignored', { jobId: data.jobId });
       return null;
     }
+    const id = row.id;
     if (row.status === 'running') {
+      const here = RUNNING_HERE.get(id);
+      if (here) {
+        // pg-boss expired the delivery of a run still going here and handed it out again. Held
+        // until the run ends, so the queue keeps a delivery to retry should this process die.
+        logger.info('retraining job is running in this process; the repeated delivery waits for it', {
+          jobId: id,
+        });
+        await here.catch(() => undefined);
+        return null;
+      }
       // Only a process that died leaves its job running while pg-boss hands it out again; so does
       // a run of this process that could not record its end (the database refused the write).
-      const ownOrphan = row.worker === this.worker && this.#running === null;
       const resumed = await resumeJob(
         db,
         id,
         this.worker,
         `taken over by ${this.worker}: ${row.worker ?? 'its worker'} stopped without finishing`,
-        ownOrphan ? 0 : (this.#options.staleAfterSeconds ?? 60),
+        this.#staleAfterFor(row),
+        queueJobId,
       );
-      if (!resumed && row.worker === this.worker) {
-        logger.info('retraining job is running in this process; duplicate delivery ignored', { jobId: id });
-        return null;
-      }
       if (!resumed) {
         // Another worker's heartbeat is recent: it is alive, or died less than the stale age ago.
         // Completing this delivery would lose the job in the second case; failing it makes pg-boss
@@ -152,7 +195,7 @@ export class RetrainingService {
       if (failed.length > 0) logger.warn('marked half-made versions failed', { versions: failed });
     } else if (row.status === 'queued') {
       try {
-        await startJob(db, id, this.worker);
+        await this.#startOrSweep(id, queueJobId);
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
         await this.#skipQueued(id, error.message);
@@ -164,13 +207,104 @@ export class RetrainingService {
     return this.#track(this.#run(id, {}));
   }
 
+  /**
+   * Looks after running jobs whose worker is gone: its heartbeat is older than the stale age
+   * (embedded: any other process's, since the folder lock proves it dead). A delivery the dead
+   * worker still holds is handed back to the queue at once (pg-boss would wait for its expiry), to
+   * be taken over; a job the queue will not deliver again (its retries spent, or run outside the
+   * queue, as `retrain run` does) is ended failed with where it stood and an alert, its half-made
+   * version failed: left `running`, it would block every later retraining. Run by every worker
+   * when it starts and every half stale age (at most 30 s) after, and before a retraining is refused as "already running".
+   * Returns the jobs ended.
+   */
+  async sweepOrphanedJobs(): Promise<RetrainingJobRow[]> {
+    const { db, logger, queue } = this.#options;
+    const ended: RetrainingJobRow[] = [];
+    const candidates = await staleRunningJobs(db, this.#exclusive ? 0 : this.#staleAfter);
+    for (const row of candidates) {
+      if (RUNNING_HERE.has(row.id)) continue; // alive, in this process
+      const staleAfter = this.#staleAfterFor(row);
+      let reason: string;
+      const where = `at ${row.stage ?? 'its start'}, attempt ${row.attempt}`;
+      if (row.queueJobId) {
+        if (!queue) continue; // the queue's business, and this process cannot see it
+        const delivery = await queue.retrainingDelivery(row.queueJobId);
+        if (delivery === 'waiting') continue; // handed out again soon: the take-over path's business
+        if (delivery === 'taken') {
+          // Still held by the dead worker: handed back now, not when pg-boss expires it (45 min).
+          await queue.releaseRetrainingDelivery(
+            row.queueJobId,
+            `its worker ${row.worker ?? '(unknown)'} stopped`,
+          );
+          logger.warn('handed back the delivery of a retraining job whose worker stopped', {
+            jobId: row.id,
+            worker: row.worker,
+          });
+          continue;
+        }
+        reason = `its worker ${row.worker ?? '(unknown)'} stopped without finishing (${where}) and the queue's retries are spent`;
+      } else {
+        reason = `its process ${row.worker ?? '(unknown)'} stopped without finishing (${where}); a run outside the job queue is not retried`;
+      }
+      const abandoned = await abandonJob(db, row.id, reason, staleAfter);
+      if (!abandoned) continue;
+      const failed = await failOrphanedVersions(db);
+      logger.warn('ended a retraining job nobody will finish', {
+        jobId: row.id,
+        reason,
+        failedVersions: failed,
+      });
+      await this.#options.monitoring.alerter
+        .raise({
+          type: 'training_failure',
+          severity: 'high',
+          message: `retraining ${row.id} failed: ${reason}${failed.length ? `; half-made ${failed.join(', ')} failed` : ''}`,
+          timestamp: this.#options.now?.() ?? new Date(),
+        })
+        .catch((error: unknown) => logger.error('could not raise an alert', error as Error));
+      ended.push(abandoned);
+    }
+    return ended;
+  }
+
+  get #staleAfter(): number {
+    return this.#options.staleAfterSeconds ?? 60;
+  }
+
+  /**
+   * The embedded database is opened by one process at a time (its folder lock): a job another
+   * worker left running there belongs to a process that is certainly dead.
+   */
+  get #exclusive(): boolean {
+    return this.#options.db.kind === 'embedded';
+  }
+
+  /**
+   * How old a running job's heartbeat must be before it counts as its worker's death (asked only
+   * of jobs this process is not running): none for this process's own or, embedded, any other.
+   */
+  #staleAfterFor(row: RetrainingJobRow): number {
+    return row.worker === this.worker || this.#exclusive ? 0 : this.#staleAfter;
+  }
+
+  /** Starts a queued job; when another is "running", ends it first if it is an orphan, then tries once more. */
+  async #startOrSweep(id: string, queueJobId?: string): Promise<RetrainingJobRow> {
+    const { db } = this.#options;
+    try {
+      return await startJob(db, id, this.worker, queueJobId);
+    } catch (error) {
+      if (!(error instanceof ConflictError) || (await this.sweepOrphanedJobs()).length === 0) throw error;
+      return startJob(db, id, this.worker, queueJobId);
+    }
+  }
+
   async #skipQueued(id: string, reason: string): Promise<void> {
     await finishJob(this.#options.db, id, { status: 'skipped', error: reason });
   }
 
   async #run(jobId: string, options: PipelineOptions): Promise<PipelineResult> {
     const o = this.#options;
-    return runPipeline(
+    const run = runPipeline(
       {
         db: o.db,
         config: o.config,
@@ -187,7 +321,9 @@ export class RetrainingService {
       },
       jobId,
       { ...options, signal: options.signal ?? this.#abort.signal },
-    );
+    ).finally(() => RUNNING_HERE.delete(jobId));
+    RUNNING_HERE.set(jobId, run);
+    return run;
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {

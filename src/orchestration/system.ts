@@ -90,6 +90,8 @@ export class RetrainingSystem {
   private readonly queueSettings: QueueSettings;
   #running = false;
   readonly #trainingThread: TrainingThread | null;
+  /** This worker's periodic look after jobs whose worker died. */
+  #sweeper: NodeJS.Timeout | null = null;
 
   private constructor(
     readonly db: Database,
@@ -233,8 +235,26 @@ export class RetrainingSystem {
 
   async #work(queue: JobQueue): Promise<void> {
     const service = this.services.retrainingService;
-    await queue.workRetraining(async (data) => {
-      await service.processQueueJob(data);
+    // Jobs whose worker died: handed back to the queue, or ended when nobody will finish them.
+    let sweeping = false; // one at a time: a delivery is handed back once
+    const sweep = async () => {
+      if (sweeping) return;
+      sweeping = true;
+      try {
+        await service.sweepOrphanedJobs();
+      } catch (error) {
+        this.logger.error('could not look after orphaned retraining jobs', error as Error);
+      } finally {
+        sweeping = false;
+      }
+    };
+    await sweep();
+    clearInterval(this.#sweeper ?? undefined);
+    const staleAfter = this.queueSettings.staleAfterSeconds ?? 60;
+    this.#sweeper = setInterval(() => void sweep(), Math.min(30, Math.max(1, staleAfter / 2)) * 1000);
+    this.#sweeper.unref();
+    await queue.workRetraining(async (data, id) => {
+      await service.processQueueJob(data, id);
     });
     await queue.workMonitoring(async () => {
       await service.monitoringTick();
@@ -248,6 +268,8 @@ export class RetrainingSystem {
    */
   async pause(): Promise<void> {
     if (!this.#running) return;
+    clearInterval(this.#sweeper ?? undefined);
+    this.#sweeper = null;
     await this.#queue?.pauseWork();
     this.#running = false;
     this.logger.info('retraining system paused: no new jobs are taken in this process');
@@ -283,6 +305,8 @@ export class RetrainingSystem {
 
   /** Graceful: stop taking jobs, let the running retraining finish (or cancel it after `graceMs`), deliver alerts, close. */
   async stop(graceMs = 30_000): Promise<void> {
+    clearInterval(this.#sweeper ?? undefined);
+    this.#sweeper = null;
     await this.services.retrainingService.shutdown(graceMs);
     if (this.#queue) {
       await this.#queue.stop(graceMs);

@@ -30,6 +30,8 @@ export interface RetrainingJobRow {
   attempt: number;
   worker: string | null;
   heartbeatAt: Date | null;
+  /** The pg-boss job that delivers this row (the same through its retries); null for a foreground run. */
+  queueJobId: string | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -38,19 +40,41 @@ export interface RetrainingJobRow {
 
 const COLUMNS = `id, status, stage, progress, logs, error, trigger, data_start AS "dataStart", data_end AS "dataEnd",
   base_version AS "baseVersion", result_version AS "resultVersion", result, config, attempt, worker,
-  heartbeat_at AS "heartbeatAt", created_at AS "createdAt", started_at AS "startedAt",
+  heartbeat_at AS "heartbeatAt", queue_job_id AS "queueJobId", created_at AS "createdAt", started_at AS "startedAt",
   finished_at AS "finishedAt", updated_at AS "updatedAt"`;
 
 export async function createJob(
   db: Queryable,
-  input: { trigger: JobTrigger; config?: JsonObject; dataStart?: Date; dataEnd?: Date },
+  input: {
+    trigger: JobTrigger;
+    config?: JsonObject;
+    dataStart?: Date;
+    dataEnd?: Date;
+    /** The queue delivery that made the row (a cron tick's). */
+    queueJobId?: string;
+  },
 ): Promise<RetrainingJobRow> {
   const result = await db.query<RetrainingJobRow>(
-    `INSERT INTO retraining_jobs (trigger, config, data_start, data_end) VALUES ($1, $2::jsonb, $3, $4)
-     RETURNING ${COLUMNS}`,
-    [input.trigger, toJson(input.config), input.dataStart ?? null, input.dataEnd ?? null],
+    `INSERT INTO retraining_jobs (trigger, config, data_start, data_end, queue_job_id)
+     VALUES ($1, $2::jsonb, $3, $4, $5) RETURNING ${COLUMNS}`,
+    [
+      input.trigger,
+      toJson(input.config),
+      input.dataStart ?? null,
+      input.dataEnd ?? null,
+      input.queueJobId ?? null,
+    ],
   );
   return result.rows[0]!;
+}
+
+/** The row a queue delivery made or runs, if any. */
+export async function findJobByQueueJob(db: Queryable, queueJobId: string): Promise<RetrainingJobRow | null> {
+  const result = await db.query<RetrainingJobRow>(
+    `SELECT ${COLUMNS} FROM retraining_jobs WHERE queue_job_id = $1`,
+    [queueJobId],
+  );
+  return result.rows[0] ?? null;
 }
 
 export async function findJob(db: Queryable, id: string): Promise<RetrainingJobRow | null> {
@@ -82,13 +106,18 @@ export async function findRunningJob(db: Queryable): Promise<RetrainingJobRow | 
 }
 
 /** Marks a queued job running; a second running job is refused by the database. */
-export async function startJob(db: Queryable, id: string, worker: string): Promise<RetrainingJobRow> {
+export async function startJob(
+  db: Queryable,
+  id: string,
+  worker: string,
+  queueJobId?: string,
+): Promise<RetrainingJobRow> {
   try {
     const result = await db.query<RetrainingJobRow>(
       `UPDATE retraining_jobs SET status = 'running', worker = $2, started_at = NOW(), heartbeat_at = NOW(),
-         updated_at = NOW()
+         queue_job_id = COALESCE($3, queue_job_id), updated_at = NOW()
        WHERE id = $1 AND status = 'queued' RETURNING ${COLUMNS}`,
-      [id, worker],
+      [id, worker, queueJobId ?? null],
     );
     const row = result.rows[0];
     if (!row) throw new ConflictError(`retraining job "${id}" is not queued; it cannot start`);
@@ -167,16 +196,52 @@ export async function resumeJob(
   worker: string,
   note: string,
   staleAfterSeconds: number,
+  queueJobId?: string,
 ): Promise<RetrainingJobRow | null> {
   // A job whose worker still heartbeats is not taken: a duplicate delivery must not run it twice.
   const result = await db.query<RetrainingJobRow>(
     `UPDATE retraining_jobs SET worker = $2, attempt = attempt + 1, stage = NULL, progress = 0, started_at = NOW(),
-       heartbeat_at = NOW(), updated_at = NOW(),
+       heartbeat_at = NOW(), queue_job_id = COALESCE($5, queue_job_id), updated_at = NOW(),
        logs = logs || jsonb_build_array(jsonb_build_object('time', NOW(), 'level', 'warn', 'message', $3::text))
      WHERE id = $1 AND status = 'running'
        AND (heartbeat_at IS NULL OR heartbeat_at < NOW() - make_interval(secs => $4))
      RETURNING ${COLUMNS}`,
-    [id, worker, note, staleAfterSeconds],
+    [id, worker, note, staleAfterSeconds, queueJobId ?? null],
+  );
+  return result.rows[0] ?? null;
+}
+
+/** Running jobs whose worker has not heartbeaten for `staleAfterSeconds`: dead, or stalled. */
+export async function staleRunningJobs(
+  db: Queryable,
+  staleAfterSeconds: number,
+): Promise<RetrainingJobRow[]> {
+  const result = await db.query<RetrainingJobRow>(
+    `SELECT ${COLUMNS} FROM retraining_jobs
+     WHERE status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < NOW() - make_interval(secs => $1))`,
+    [staleAfterSeconds],
+  );
+  return result.rows;
+}
+
+/**
+ * Ends a running job nobody will finish (its process died and the queue will not deliver it
+ * again) as failed, with the reason in its error and log. Null when it is no longer running or its
+ * worker heartbeated meanwhile.
+ */
+export async function abandonJob(
+  db: Queryable,
+  id: string,
+  reason: string,
+  staleAfterSeconds: number,
+): Promise<RetrainingJobRow | null> {
+  const result = await db.query<RetrainingJobRow>(
+    `UPDATE retraining_jobs SET status = 'failed', error = $2, finished_at = NOW(), updated_at = NOW(),
+       logs = logs || jsonb_build_array(jsonb_build_object('time', NOW(), 'level', 'error', 'message', $2::text))
+     WHERE id = $1 AND status = 'running'
+       AND (heartbeat_at IS NULL OR heartbeat_at < NOW() - make_interval(secs => $3))
+     RETURNING ${COLUMNS}`,
+    [id, reason, staleAfterSeconds],
   );
   return result.rows[0] ?? null;
 }

@@ -393,7 +393,9 @@ describe(`process faults (${BACKEND})`, () => {
     let killed: { id: string; stage: string } | null = null;
     for (const stage of [...stages, null]) {
       // After the first kill the job comes back while its heartbeat is still younger than the
-      // stale age: it must be delivered again later, not dropped as a live worker's duplicate.
+      // stale age: on a server (where the dead process might be alive) it must be delivered again
+      // later, not dropped as a live worker's duplicate. Embedded, the folder lock proves the
+      // process dead: the job is taken over at once.
       const stale = killed?.stage === 'collect' ? { RETRAINING_JOB_STALE_SECONDS: '15' } : {};
       const system = startSystem(db, { ...stale, ...(stage ? { [PAUSE_AT_STAGE_VARIABLE]: stage } : {}) });
       const url = await ready(system);
@@ -407,7 +409,7 @@ describe(`process faults (${BACKEND})`, () => {
           /^taken over by .* stopped without finishing$/.test(l.message),
         );
         expect(takenOver).toBeDefined();
-        if (killed.stage === 'collect') {
+        if (killed.stage === 'collect' && SERVER_URL) {
           expect(Date.parse(takenOver!.time) - Date.parse(paused.time)).toBeGreaterThan(15_000);
         }
         const { body } = await api<{ versions: { status: string }[] }>(url, '/v1/versions?limit=100');
@@ -432,7 +434,7 @@ describe(`process faults (${BACKEND})`, () => {
           const { body } = await api<JobView>(url, `/v1/jobs/${posted.body.id}`);
           return body.logs.some((l) => l.message.startsWith(`paused at ${stage}`)) ? body : undefined;
         },
-        60_000,
+        180_000, // a run to gate trains and evaluates: minutes on a loaded 2-core machine
         `job ${posted.body.id} to pause at ${stage}`,
       );
       system.child.kill('SIGKILL');
@@ -506,6 +508,49 @@ describe(`process faults (${BACKEND})`, () => {
       expect(trials.map((t) => t.state)).toEqual(['complete']);
     });
   }, 400_000);
+
+  it('SIGKILL of `retrain run` (a run outside the queue, not retried): the next `retrain start` ends its job failed with where it stood, fails its half-made version, raises an alert, and a retraining then runs', async () => {
+    const db = await prepare();
+    const run = spawnRetrain(['run'], { ...db.env, [PAUSE_AT_STAGE_VARIABLE]: 'gate' }, db.cli.dir);
+    processes.push(run);
+    await run.waitFor(/paused at gate for a fault test/, 120_000);
+    run.child.kill('SIGKILL');
+    expect(await run.exited).toBeNull();
+
+    const system = startSystem(db);
+    const url = await ready(system);
+    // Embedded, the job is ended when the worker starts (the folder lock proves its process
+    // dead); on a server, once its heartbeat is older than the stale age (2 s here), which a
+    // retraining asked for finds out before refusing it as "already running".
+    const posted = await api<JobView>(url, '/v1/jobs', { method: 'POST', body: {} });
+    expect(posted.status).toBe(202);
+    const { body } = await api<{ jobs: JobView[] }>(url, '/v1/jobs?limit=10');
+    const dead = body.jobs.find((j) => j.id !== posted.body.id)!;
+    expect(dead).toMatchObject({ status: 'failed', attempt: 1 });
+    expect(dead.error).toMatch(
+      /^its process \S+ stopped without finishing \(at gate, attempt 1\); a run outside the job queue is not retried$/,
+    );
+    const alerts = await api<{ alerts: { type: string; severity: string; message: string }[] }>(
+      url,
+      '/v1/alerts',
+    );
+    expect(alerts.body.alerts.find((a) => a.message.includes(dead.id))).toMatchObject({
+      type: 'training_failure',
+      severity: 'high',
+    });
+    expect(alerts.body.alerts.find((a) => a.message.includes(dead.id))!.message).toMatch(
+      /half-made \S+ failed/,
+    );
+
+    const job = await finishedJob(url, posted.body.id, 180_000);
+    expect(job).toMatchObject({ status: 'succeeded', attempt: 1 });
+    system.child.kill('SIGTERM');
+    expect(await system.exited).toBe(0);
+    await db.cli.seed(async (d) => {
+      const versions = await expectConsistent(d, db.original, true);
+      expect(versions.filter((v) => v.status === 'failed')).toHaveLength(1);
+    });
+  }, 360_000);
 
   it('two retrain start on one database: embedded refuses the second naming the holder; on a server both serve, a retraining runs once, and either survives the other', async () => {
     const db = await prepare();

@@ -10,7 +10,7 @@ import { importBars } from '../../src/market/import/bars.js';
 import { generateSyntheticMarket } from '../../src/market/synthetic.js';
 import { JobQueue } from '../../src/orchestration/jobs.js';
 import { listBars, type MarketBar } from '../../src/store/market-bars.js';
-import { createJob, getJob, startJob } from '../../src/store/retraining-jobs.js';
+import { createJob, getJob, startJob, touchJob } from '../../src/store/retraining-jobs.js';
 import { listTrials } from '../../src/store/tuning-trials.js';
 import { listVersions } from '../../src/store/versions.js';
 import { trialSpec } from '../../src/training/parallel-tuner.js';
@@ -180,6 +180,9 @@ describe(`retrain worker (${BACKEND})`, () => {
           supervise: false,
           trialLeaseSeconds: 3,
         });
+        // The coordinator's proof of life, as its pipeline writes it: without it the workers
+        // would take the retraining for a dead process's and end it.
+        const heartbeat = setInterval(() => void touchJob(db, jobId).catch(() => undefined), 1_000);
         try {
           const first = startWorker(trialEnv);
           await first.waitFor(/worker started/, 60_000);
@@ -222,6 +225,7 @@ describe(`retrain worker (${BACKEND})`, () => {
           second.child.kill('SIGTERM');
           expect(await second.exited).toBe(0);
         } finally {
+          clearInterval(heartbeat);
           await queue.stop(5_000);
         }
       });

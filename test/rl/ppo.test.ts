@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest';
 import { initTensorFlow, tf } from '../../src/rl/backend.js';
-import { FastMlp } from '../../src/rl/networks.js';
+import { FastMlp, tanh } from '../../src/rl/networks.js';
 import {
   collectRollout,
   computeGae,
@@ -118,6 +118,18 @@ describeDatabaseIndependent('PPO loss', () => {
     }
     expect(checked).toBe(variables.length * 3);
     agent.dispose();
+  });
+
+  it('evaluates tanh on the fast path within 5e-8 of Math.tanh, odd, saturating, and exact at 0', () => {
+    let worst = 0;
+    for (let x = -12; x <= 12; x += 1e-4) worst = Math.max(worst, Math.abs(tanh(x) - Math.tanh(x)));
+    expect(worst).toBeLessThan(5e-8);
+    for (const x of [1e-9, 0.3, 2, 7.9, 8, 30]) expect(tanh(-x)).toBe(-tanh(x));
+    expect(tanh(0)).toBe(0);
+    for (let x = 1e-12; x < 1; x *= 1.01) expect(Math.abs(tanh(x) / Math.tanh(x) - 1)).toBeLessThan(2e-7);
+    expect(tanh(50)).toBe(1);
+    expect(tanh(-Infinity)).toBe(-1);
+    expect(tanh(Number.NaN)).toBeNaN();
   });
 
   it('computes the same forward pass with the fast Float32Array path as with TF.js', () => {

@@ -95,6 +95,9 @@ const TABS: { page: Page; label: string }[] = [
   { page: 'alerts', label: 'Alerts' },
 ];
 
+/** Open alerts counted on the tab; more show as "99+". */
+const ALERT_BADGE_MAX = 100;
+
 function Shell({ role, onSignOut }: { role: KeyRole; onSignOut: () => void }) {
   const [page, setPage] = useState<Page>(currentPage);
   useEffect(() => {
@@ -103,7 +106,7 @@ function Shell({ role, onSignOut }: { role: KeyRole; onSignOut: () => void }) {
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
   const { health } = useSystemHealth();
-  const { alerts } = useAlerts();
+  const { alerts } = useAlerts({ limit: ALERT_BADGE_MAX });
 
   return (
     <div className="shell">
@@ -120,7 +123,9 @@ function Shell({ role, onSignOut }: { role: KeyRole; onSignOut: () => void }) {
           <a key={tab.page} href={`#/${tab.page}`} aria-current={tab.page === page ? 'page' : undefined}>
             {tab.label}
             {tab.page === 'alerts' && alerts.length > 0 ? (
-              <span className="count">{alerts.length}</span>
+              <span className="count">
+                {alerts.length >= ALERT_BADGE_MAX ? `${ALERT_BADGE_MAX - 1}+` : alerts.length}
+              </span>
             ) : null}
           </a>
         ))}

@@ -2,6 +2,7 @@ import type { RetrainingConfig } from '../config/schema.js';
 import type { Database } from '../db/types.js';
 import type { DeploymentManager } from '../deployment/deployment-manager.js';
 import { ConflictError } from '../errors.js';
+import { equityCurve } from '../evaluation/metrics.js';
 import { Logger } from '../logging/logger.js';
 import { findActiveAbTest, type AbTestRow } from '../store/ab-tests.js';
 import type { AlertRow, NewAlert } from '../store/alerts.js';
@@ -12,7 +13,7 @@ import {
   type DriftReportRow,
 } from '../store/drift.js';
 import type { JsonObject } from '../store/json.js';
-import { closedTradeReturns } from '../store/live-trades.js';
+import { closedTradeReturns, versionsWithClosedTrades } from '../store/live-trades.js';
 import {
   listPerformanceMetrics,
   recentPerformanceMetrics,
@@ -67,6 +68,16 @@ export interface AbTestCheck {
   id: string;
   action: 'promoted' | 'kept' | 'continued' | 'deferred';
   reason: string;
+}
+
+/** A version's live equity (see `MonitoringService.getEquityCurves`). */
+export interface EquityCurve {
+  version: string;
+  tradeCount: number;
+  /** Compounded net return over all its trades in the range. */
+  totalReturn: number;
+  /** [exit time in epoch ms, equity after that trade]; equity was 1 before the first. */
+  points: [number, number][];
 }
 
 export interface MonitoringReport {
@@ -328,8 +339,8 @@ export class MonitoringService {
         settings: report.settings as unknown as JsonObject,
         details: {
           drifted: report.features.filter((f) => f.drifted).map((f) => f.name),
-          // The features that moved most, by PSI, with the effect sizes beside the test.
-          top: report.features.slice(0, 5) as unknown as JsonObject[],
+          // Every feature, the most moved (by PSI) first, with the effect sizes beside the test.
+          features: report.features as unknown as JsonObject[],
         },
         liveSamples: live.rows,
         referenceSamples: reference.rows,
@@ -431,6 +442,41 @@ export class MonitoringService {
     options: { version?: string; since?: Date; source?: MetricsSource; limit?: number } = {},
   ): Promise<PerformanceMetricsRow[]> {
     return listPerformanceMetrics(this.#db, options);
+  }
+
+  /**
+   * Each version's live equity: one unit compounded over its closed trades' net returns (the
+   * returns the live metrics are measured on), in exit order, from `since`; at most `maxPoints`
+   * points per version, evenly spaced over its trades and always ending at the last one.
+   */
+  async getEquityCurves(options: {
+    since: Date;
+    version?: string;
+    maxVersions?: number;
+    maxPoints?: number;
+  }): Promise<EquityCurve[]> {
+    const maxPoints = Math.max(2, options.maxPoints ?? 1000);
+    const versions = options.version
+      ? [options.version]
+      : (await versionsWithClosedTrades(this.#db, options.since, options.maxVersions ?? 10)).map(
+          (row) => row.version,
+        );
+    const curves: EquityCurve[] = [];
+    for (const version of versions) {
+      const series = await closedTradeReturns(this.#db, { modelVersion: version, from: options.since });
+      const n = series.returns.length;
+      if (n === 0) continue;
+      const equity = equityCurve(series.returns);
+      const points: [number, number][] = [];
+      const step = n <= maxPoints ? 1 : (n - 1) / (maxPoints - 1);
+      for (let k = 0; ; k++) {
+        const i = Math.min(n - 1, Math.round(k * step));
+        points.push([series.exitTimes[i]!, equity[i + 1]!]);
+        if (i === n - 1) break;
+      }
+      curves.push({ version, tradeCount: n, totalReturn: equity[n]! - 1, points });
+    }
+    return curves;
   }
 
   getDriftHistory(options: { version?: string; limit?: number } = {}): Promise<DriftReportRow[]> {

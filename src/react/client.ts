@@ -13,6 +13,7 @@ import type {
   DeploymentEvent,
   DeploymentResult,
   DriftReport,
+  EquityCurve,
   IngestReport,
   KeyRole,
   MetricsRecord,
@@ -164,14 +165,24 @@ export function createApiClient(options: ApiClientOptions) {
     stopAbTest: (testId: string, reason: string) => post<AbTest>(`/ab-tests/${id(testId)}/stop`, { reason }),
 
     // Alerts and monitoring.
-    listAlerts: (query: { all?: boolean; severity?: AlertSeverity; limit?: number } = {}) =>
-      get<{ alerts: Alert[] }>('/alerts', query).then((answer) => answer.alerts),
+    /** Open alerts by default; `state` 'resolved' or 'all' (or `all: true`) for the others. */
+    listAlerts: (
+      query: {
+        state?: 'open' | 'resolved' | 'all';
+        all?: boolean;
+        severity?: AlertSeverity;
+        limit?: number;
+      } = {},
+    ) => get<{ alerts: Alert[] }>('/alerts', query).then((answer) => answer.alerts),
     acknowledgeAlert: (alertId: string) => post<Alert>(`/alerts/${id(alertId)}/acknowledge`),
     resolveAlert: (alertId: string, resolution: string) =>
       post<Alert>(`/alerts/${id(alertId)}/resolve`, { resolution }),
     getMetricsHistory: (
       query: { version?: string; since?: string; source?: MetricsSource; limit?: number } = {},
     ) => get<{ metrics: MetricsRecord[] }>('/metrics/history', query).then((answer) => answer.metrics),
+    /** Live equity per version from `since` (default 90 days ago), at most `points` points each. */
+    getEquity: (query: { version?: string; since?: string; points?: number } = {}) =>
+      get<{ since: string; curves: EquityCurve[] }>('/equity', query).then((answer) => answer.curves),
     getDrift: (query: { version?: string; limit?: number } = {}) =>
       get<{ reports: DriftReport[] }>('/drift', query).then((answer) => answer.reports),
 

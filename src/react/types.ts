@@ -207,6 +207,16 @@ export interface MetricsRecord {
   tradeCount: number | null;
 }
 
+/** `GET /v1/equity`: a version's live equity over its closed trades. */
+export interface EquityCurve {
+  version: string;
+  tradeCount: number;
+  /** Compounded net return over all its trades in the range. */
+  totalReturn: number;
+  /** [exit time in epoch ms, equity after that trade]; equity was 1 before the first. */
+  points: [number, number][];
+}
+
 export interface DriftFeature {
   name: string;
   psi: number;
@@ -222,7 +232,10 @@ export interface DriftReport {
   kind: 'features' | 'returns';
   verdict: 'stable' | 'drift' | 'insufficient_data';
   settings: JsonObject;
-  /** features: `{ drifted: string[], top: DriftFeature[] }`; returns: the change point; or `{ reason }`. */
+  /**
+   * features: `{ drifted: string[], features: DriftFeature[] }`, every feature, the most moved first
+   * (older reports kept only the top five, as `top`); returns: the change point; or `{ reason }`.
+   */
   details: JsonObject;
   liveSamples: number;
   referenceSamples: number | null;

@@ -1,4 +1,4 @@
-/** The product README's alerts hook: open alerts (or all), kept current, acknowledged and resolved. */
+/** The product README's alerts hook: open alerts (or resolved, or all), kept current, acknowledged and resolved. */
 import { useCallback } from 'react';
 import type { ApiClient } from './client.js';
 import { useApiClient } from './context.js';
@@ -6,7 +6,9 @@ import type { Alert, AlertSeverity } from './types.js';
 import { useApiResource } from './use-api-resource.js';
 
 export interface AlertsOptions {
-  /** Resolved alerts too. Default false: the open ones. */
+  /** Which alerts: default 'open'. */
+  state?: 'open' | 'resolved' | 'all';
+  /** The same as `state: 'all'`. */
   all?: boolean;
   severity?: AlertSeverity;
   limit?: number;
@@ -27,12 +29,13 @@ export interface Alerts {
 }
 
 export function useAlerts(options: AlertsOptions = {}): Alerts {
-  const { all = false, severity, limit, client } = options;
-  const resource = useApiResource((api) => api.listAlerts({ all, severity, limit }), {
+  const { severity, limit, client } = options;
+  const state = options.state ?? (options.all ? 'all' : 'open');
+  const resource = useApiResource((api) => api.listAlerts({ state, severity, limit }), {
     ...(client ? { client } : {}),
     events: ['alert'],
     pollIntervalMs: options.pollIntervalMs ?? 30_000,
-    deps: [all, severity, limit],
+    deps: [state, severity, limit],
   });
   const { refresh, setData } = resource;
 
@@ -42,12 +45,12 @@ export function useAlerts(options: AlertsOptions = {}): Alerts {
       setData((alerts) =>
         (alerts ?? [])
           .map((alert) => (alert.id === row.id ? row : alert))
-          .filter((alert) => all || alert.resolvedAt === null),
+          .filter((alert) => state !== 'open' || alert.resolvedAt === null),
       );
       void refresh();
       return row;
     },
-    [all, refresh, setData],
+    [state, refresh, setData],
   );
   const api = useApiClient(client);
   const acknowledgeAlert = useCallback((id: string) => api.acknowledgeAlert(id).then(apply), [api, apply]);

@@ -76,7 +76,10 @@ export function useApiResource<T>(
     if (enabled) {
       setLoading(true);
       void refresh();
-    } else setLoading(false);
+    } else {
+      sequence.current++; // a read still on its way when disabled is dropped
+      setLoading(false);
+    }
     return () => {
       mounted.current = false;
     };

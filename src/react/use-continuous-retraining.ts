@@ -14,15 +14,26 @@ export interface ContinuousRetrainingConfig {
   apiKey?: string;
   /** How often the status is read besides the events. Default 10 s; 0 only on events. */
   pollIntervalMs?: number;
+  /** How long a failed action stays in `error` unless cleared sooner. Default 15 s; 0 until cleared. */
+  actionErrorMs?: number;
 }
 
 export interface ContinuousRetraining {
   /** The `GET /v1/status` object; null until it is read. */
   system: SystemStatus | null;
-  /** True until the first status is read, and while an action runs. */
+  /** True until the first status read answers (actions do not set it: see `isActing`). */
   isLoading: boolean;
-  /** The last failed read or action. */
+  /** True while an action (start, stop, retrain, A/B test, rollback) is waiting for its answer. */
+  isActing: boolean;
+  /**
+   * A failed action, until the next action succeeds, `clearError()` is called or `actionErrorMs`
+   * pass; otherwise the last failed status read (cleared by the next successful one).
+   */
   error: Error | null;
+  /** The failed action alone (same lifetime as above); null when the last failure was a read. */
+  actionError: Error | null;
+  /** Forgets a failed action's error. */
+  clearError: () => void;
   isRunning: boolean;
   /** The production version's metrics; null without one. */
   metrics: ModelMetrics | null;
@@ -65,6 +76,22 @@ export function useContinuousRetraining(
   const [pending, setPending] = useState(0);
   const [actionError, setActionError] = useState<Error | null>(null);
   const { refresh, setData } = status;
+  const actionErrorMs = settings.actionErrorMs ?? 15_000;
+  // A failed action is news for a while, not for ever: a component that shows `error` instead of
+  // its buttons (as the product README's example does) gets them back.
+  useEffect(() => {
+    if (!actionError || actionErrorMs <= 0) return;
+    const timer = setTimeout(() => setActionError(null), actionErrorMs);
+    return () => clearTimeout(timer);
+  }, [actionError, actionErrorMs]);
+  const clearError = useCallback(() => setActionError(null), []);
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
 
   /** Runs an action, records its failure, and reads the status again either way. */
   const act = useCallback(
@@ -79,7 +106,7 @@ export function useContinuousRetraining(
         throw error;
       } finally {
         setPending((n) => n - 1);
-        void refresh();
+        if (mounted.current) void refresh();
       }
     },
     [refresh],
@@ -126,8 +153,11 @@ export function useContinuousRetraining(
   const system = status.data ?? null;
   return {
     system,
-    isLoading: status.loading || pending > 0,
+    isLoading: status.loading && status.data === undefined,
+    isActing: pending > 0,
     error: actionError ?? status.error,
+    actionError,
+    clearError,
     isRunning: system?.running ?? false,
     metrics: system?.productionVersion?.metrics ?? null,
     startSystem,

@@ -166,3 +166,18 @@ export async function closedTradeReturns(
     exitTimes: Float64Array.from(row?.times ?? []),
   };
 }
+
+/** The versions with closed trades that exited at or after `since`, most trades first. */
+export async function versionsWithClosedTrades(
+  db: Queryable,
+  since: Date,
+  limit: number,
+): Promise<{ version: string; trades: number }[]> {
+  const result = await db.query<{ version: string; trades: number }>(
+    `SELECT model_version AS version, count(*)::int AS trades FROM live_trades
+     WHERE status = 'closed' AND model_version IS NOT NULL AND exit_time >= $1
+     GROUP BY model_version ORDER BY count(*) DESC, model_version LIMIT $2`,
+    [since, limit],
+  );
+  return result.rows;
+}

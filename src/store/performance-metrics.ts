@@ -47,15 +47,18 @@ export async function recordPerformanceMetrics(
   return result.rows[0]!;
 }
 
+/** The newest `limit` rows (default 1000) that match, oldest first, as a chart draws them. */
 export async function listPerformanceMetrics(
   db: Queryable,
   options: { version?: string; since?: Date; source?: MetricsSource; limit?: number } = {},
 ): Promise<PerformanceMetricsRow[]> {
   const result = await db.query<PerformanceMetricsRow>(
-    `SELECT ${COLUMNS} FROM model_performance_metrics
-     WHERE ($1::text IS NULL OR version = $1) AND ($2::timestamptz IS NULL OR timestamp >= $2)
-       AND ($3::text IS NULL OR source = $3)
-     ORDER BY timestamp ASC LIMIT $4`,
+    `SELECT * FROM (
+       SELECT ${COLUMNS} FROM model_performance_metrics
+       WHERE ($1::text IS NULL OR version = $1) AND ($2::timestamptz IS NULL OR timestamp >= $2)
+         AND ($3::text IS NULL OR source = $3)
+       ORDER BY timestamp DESC, id DESC LIMIT $4
+     ) newest ORDER BY timestamp ASC, id ASC`,
     [options.version ?? null, options.since ?? null, options.source ?? null, options.limit ?? 1000],
   );
   return result.rows;

@@ -352,6 +352,14 @@ describe(`HTTP API (${BACKEND})`, () => {
     );
     const all = await call('GET', '/v1/alerts?all=true&severity=high', { key: READ });
     expect((all.body.alerts as unknown[]).length).toBe(1);
+    const ids = async (state: string) =>
+      ((await call('GET', `/v1/alerts?state=${state}`, { key: READ })).body.alerts as { id: string }[]).map(
+        (a) => a.id,
+      );
+    expect(await ids('resolved')).toContain(alert.id);
+    expect(await ids('open')).not.toContain(alert.id);
+    expect(await ids('all')).toContain(alert.id);
+    expect((await call('GET', '/v1/alerts?state=closed', { key: READ })).status).toBe(400);
 
     const job = await call('POST', '/v1/jobs', { body: {} });
     expect(job.status).toBe(202);
@@ -448,6 +456,62 @@ describe(`HTTP API (${BACKEND})`, () => {
     expect(after.body.version).toBe(target);
   });
 
+  it("draws a version's live equity from its closed trades, compounded in exit order", async () => {
+    const version = versions[1]!;
+    const hour = 3_600_000;
+    const start = Date.now() - 10 * hour;
+    // Net returns on notional (pnl over entry price × quantity): +1 %, −2 %, +3 %, sent out of order.
+    const trades = [1, -2, 3].map((pnl, i) => ({
+      key: `equity-${i}`,
+      symbol: 'DEMO',
+      side: 'long',
+      quantity: 1,
+      entryTime: new Date(start + i * 2 * hour).toISOString(),
+      entryPrice: 100,
+      exitTime: new Date(start + (i * 2 + 1) * hour).toISOString(),
+      exitPrice: 100 + pnl,
+      pnl,
+      status: 'closed',
+      modelVersion: version,
+    }));
+    expect((await call('POST', '/v1/trades', { body: { trades: trades.reverse() } })).status).toBe(200);
+
+    const answer = await call('GET', `/v1/equity?version=${version}`, { key: READ });
+    expect(answer.status).toBe(200);
+    const [curve] = answer.body.curves as {
+      version: string;
+      tradeCount: number;
+      totalReturn: number;
+      points: [number, number][];
+    }[];
+    const expected = [1.01, 1.01 * 0.98, 1.01 * 0.98 * 1.03];
+    expect(curve).toMatchObject({ version, tradeCount: 3 });
+    expect(curve!.totalReturn).toBeCloseTo(expected[2]! - 1, 12);
+    expect(curve!.points.map(([, equity]) => equity)).toEqual(expected.map((e) => expect.closeTo(e, 12)));
+    expect(curve!.points.map(([time]) => time)).toEqual([1, 3, 5].map((h) => start + h * hour));
+    // Every version with trades when none is named; thinned to `points`, ending at the last trade.
+    const every = await call('GET', '/v1/equity?points=2', { key: READ });
+    const thinned = (every.body.curves as { version: string; points: [number, number][] }[]).find(
+      (c) => c.version === version,
+    );
+    expect(thinned!.points).toHaveLength(2);
+    expect(thinned!.points[1]![1]).toBeCloseTo(expected[2]!, 12);
+    // Trades before `since` are left out.
+    const later = await call(
+      'GET',
+      `/v1/equity?version=${version}&since=${new Date(start + 2 * hour).toISOString()}`,
+      {
+        key: READ,
+      },
+    );
+    expect((later.body.curves as { tradeCount: number }[])[0]!.tradeCount).toBe(2);
+
+    expect((await call('GET', '/v1/equity?version=9.9.9', { key: READ })).status).toBe(404);
+    expect((await call('GET', '/v1/equity?since=notatime', { key: READ })).status).toBe(400);
+    expect((await call('GET', '/v1/equity?points=1', { key: READ })).status).toBe(400);
+    expect((await call('GET', '/v1/equity', { key: null })).status).toBe(401);
+  });
+
   it('publishes Prometheus metrics and the OpenAPI document of every route', async () => {
     const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/retraining_predictions_total\{version="[\d.]+",arm="(none|A|B)"\} \d+/);
@@ -470,6 +534,7 @@ describe(`HTTP API (${BACKEND})`, () => {
       '/v1/ab-tests/{id}/stop',
       '/v1/alerts/{id}/resolve',
       '/v1/metrics/history',
+      '/v1/equity',
       '/v1/drift',
       '/v1/schedule',
       '/v1/events',

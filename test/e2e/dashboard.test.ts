@@ -116,6 +116,22 @@ describe.skipIf(!hasChromium)(title, () => {
     const link = await server.waitFor(/dashboard: (http:\/\/127\.0\.0\.1:\d+)\/#key=(\S+)/, 120_000);
     [, url, admin] = link as unknown as [string, string, string];
     await server.waitFor(/ready at http/, 60_000);
+    // Closed live trades of the production version, for its equity curve.
+    const hour = 3_600_000;
+    const trades = Array.from({ length: 40 }, (_, i) => ({
+      key: `e2e-${i}`,
+      symbol: 'DEMO',
+      side: i % 3 === 0 ? 'short' : 'long',
+      quantity: 1,
+      entryTime: new Date(Date.now() - (80 - 2 * i) * hour).toISOString(),
+      entryPrice: 100,
+      exitTime: new Date(Date.now() - (79 - 2 * i) * hour).toISOString(),
+      exitPrice: 100 + Math.sin(i) * 0.8,
+      fees: 0.01,
+      status: 'closed',
+      modelVersion: versions[1],
+    }));
+    await call('POST', '/v1/trades', { trades });
     await call('POST', '/v1/deploy', { version: versions[0] });
     await call('POST', '/v1/deploy', { version: versions[1], force: true, reason: 'e2e setup' });
 
@@ -174,10 +190,14 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(row?.acknowledged).toBe(true);
   });
 
-  it('draws live metrics per version with uPlot and drift per feature', async () => {
+  it('draws live equity and metrics per version with uPlot, and drift per feature', async () => {
     await goTo('Performance');
-    await page.locator('.chart canvas').first().waitFor();
-    expect(await page.locator('.chart .u-legend').textContent()).toContain(versions[1]!);
+    const equity = page.getByRole('img', { name: 'live equity' });
+    await equity.locator('canvas').waitFor();
+    expect(await equity.locator('.u-legend').textContent()).toContain(`${versions[1]} (40 trades`);
+    const sharpe = page.getByRole('img', { name: 'Sharpe ratio' });
+    await sharpe.locator('canvas').waitFor();
+    expect(await sharpe.locator('.u-legend').textContent()).toContain(versions[1]!);
     await page.getByRole('table', { name: 'feature drift' }).getByText('rsi_14').waitFor();
     await shot('performance');
   });
@@ -195,10 +215,26 @@ describe.skipIf(!hasChromium)(title, () => {
     await page
       .locator(FINISHED.map((status) => `.job[data-status="${status}"]`).join(', '))
       .waitFor({ timeout: 300_000 });
-    const [last] = (await call('GET', '/v1/jobs?limit=1')).jobs as { status: string }[];
-    expect(await job.getAttribute('data-status')).toBe(last?.status);
+    const [last] = (await call('GET', '/v1/jobs?limit=1')).jobs as {
+      status: string;
+      resultVersion: string | null;
+      error: string | null;
+    }[];
+    // The demo market has what a retraining needs: it runs to its end and registers a version
+    // (deployed or not, as its gates judge).
+    expect(last, JSON.stringify(last)).toMatchObject({ status: 'succeeded' });
+    expect(await job.getAttribute('data-status')).toBe('succeeded');
+    await job.getByText(last!.resultVersion!, { exact: true }).waitFor();
     await shot('retraining-finished');
+    await goTo('Versions');
+    await page.locator(`tr[data-version="${last!.resultVersion}"]`).waitFor();
   }, 360_000);
+
+  it('shows the A/B tests page', async () => {
+    await goTo('A/B tests');
+    await page.getByRole('form', { name: 'start test' }).waitFor();
+    await shot('ab-tests');
+  });
 
   it('fits a phone screen', async () => {
     await page.setViewportSize(PHONE);

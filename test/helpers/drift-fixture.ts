@@ -9,7 +9,7 @@ export function featureDriftReport(version: string): NewDriftReport {
     settings: {},
     details: {
       drifted: ['rsi_14'],
-      top: [
+      features: [
         {
           name: 'rsi_14',
           psi: 0.41,

@@ -159,6 +159,9 @@ describe(`MonitoringService performance (${BACKEND})`, () => {
     const history = await monitoring.getMetricsHistory({ version: '1.1.0' });
     expect(history.map((row) => row.metrics.verdict)).toEqual(['healthy', 'degraded', 'degraded']);
     expect(history.map((row) => row.tradeCount)).toEqual([60, 210, 220]);
+    // A limit keeps the newest checks, still oldest first.
+    const newest = await monitoring.getMetricsHistory({ version: '1.1.0', limit: 2 });
+    expect(newest.map((row) => row.tradeCount)).toEqual([210, 220]);
   });
 
   it('says insufficient data below minTradesForValidation, and never confirms on it', async () => {
@@ -330,7 +333,7 @@ describe(`MonitoringService drift (${BACKEND})`, () => {
     const shifted = await monitoring.checkDrift();
     expect(shifted!.features.verdict).toBe('drift');
     expect(shifted!.features.details.drifted).toEqual(['f1']);
-    expect((shifted!.features.details.top as { name: string }[])[0]!.name).toBe('f1');
+    expect((shifted!.features.details.features as { name: string }[])[0]!.name).toBe('f1');
     await alerter.flush();
     expect(delivered.map((a) => [a.type, a.severity])).toEqual([['model_drift', 'medium']]);
     expect((await monitoring.getSystemHealth()).issues).toContain(

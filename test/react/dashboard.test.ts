@@ -53,6 +53,11 @@ describe('dashboard in jsdom against a real server', () => {
   });
 
   it('shows the read key everything but the write buttons', async () => {
+    const raised = await api.command<Alert>('raiseAlert', {
+      type: 'system',
+      severity: 'medium',
+      message: 'an alert the read key sees but cannot touch',
+    });
     open(api.read);
     await screen.findByText('read-only key', {}, LONG);
     await screen.findByRole('region', { name: 'Production model' }, LONG);
@@ -60,9 +65,16 @@ describe('dashboard in jsdom against a real server', () => {
     await goTo('versions');
     await screen.findByRole('region', { name: 'Deployment timeline' });
     expect(screen.queryByRole('form', { name: 'rollback' })).toBeNull();
+    await goTo('ab-tests');
+    await screen.findByRole('region', { name: /A\/B tests/ }, LONG);
+    expect(screen.queryByRole('form', { name: 'start test' })).toBeNull();
     await goTo('alerts');
-    await screen.findByRole('region', { name: /Open alerts/ });
+    const openAlerts = await screen.findByRole('list', { name: 'open alerts' }, LONG);
+    await within(openAlerts).findByText(raised.message, {}, LONG);
     expect(screen.queryByRole('button', { name: 'Acknowledge' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Resolve' })).toBeNull();
+    expect(screen.queryByRole('form', { name: 'resolve' })).toBeNull();
+    await createApiClient({ baseUrl: api.base, key: api.admin }).resolveAlert(raised.id, 'test over');
   });
 
   it('says an invalid key is not valid and signs in with the form instead', async () => {
@@ -127,7 +139,7 @@ describe('dashboard in jsdom against a real server', () => {
     expect(within(screen.getByRole('list', { name: 'open alerts' })).queryByText(raised.message)).toBeNull();
   });
 
-  it('shows live metrics over time per version and drift per feature', async () => {
+  it('shows live equity and metrics over time per version, and drift per feature', async () => {
     const [a, b] = api.versions as [string, string];
     const day = 86_400_000;
     for (const [index, version] of [a, a, b, b].entries()) {
@@ -146,12 +158,32 @@ describe('dashboard in jsdom against a real server', () => {
       });
     }
     await api.command('recordDrift', featureDriftReport(b));
+    // Closed live trades of a: +1 %, then +2 % of notional (pnl over entry price × quantity).
+    const trade = (n: number, pnl: number) => ({
+      key: `equity-${n}`,
+      symbol: 'SPY',
+      side: 'long' as const,
+      quantity: 2,
+      entryTime: new Date(Date.now() - (3 - n) * day).toISOString(),
+      entryPrice: 100,
+      exitTime: new Date(Date.now() - (3 - n) * day + 3_600_000).toISOString(),
+      exitPrice: 100 + pnl / 2,
+      pnl,
+      status: 'closed' as const,
+      modelVersion: a,
+    });
+    await createApiClient({ baseUrl: api.base, key: api.admin }).sendTrades([trade(0, 2), trade(1, 4)]);
     open(api.read, 'performance');
-    // jsdom has no canvas, so the chart falls back to a table of the same points.
-    const points = await screen.findByRole('table', { name: /Equity/ }, LONG);
-    expect(within(points).getAllByText(a)).toHaveLength(2);
-    expect(within(points).getAllByText(b)).toHaveLength(2);
-    expect(within(points).getByText('1.030')).toBeTruthy();
+    // jsdom has no canvas, so a chart falls back to a table of the same points.
+    const equity = await screen.findByRole('table', { name: 'live equity' }, LONG);
+    const curve = `${a} (2 trades, 3.0 %)`;
+    expect(within(equity).getAllByText(curve)).toHaveLength(2);
+    expect(within(equity).getByText('1.010')).toBeTruthy();
+    expect(within(equity).getByText('1.030')).toBeTruthy(); // 1.01 × 1.02 = 1.0302
+    const sharpe = await screen.findByRole('table', { name: 'Sharpe ratio' }, LONG);
+    expect(within(sharpe).getAllByText(a)).toHaveLength(2);
+    expect(within(sharpe).getAllByText(b)).toHaveLength(2);
+    expect(within(sharpe).getByText('1.30')).toBeTruthy();
     const drift = screen.getByRole('table', { name: 'feature drift' });
     expect(within(drift).getByText('rsi_14').closest('tr')?.className).toBe('drifted');
     expect(within(drift).getByText('0.410')).toBeTruthy();

@@ -66,11 +66,37 @@ describe('React hooks against a real server', () => {
     const [test] = await admin.listAbTests();
     await admin.stopAbTest(test!.id, 'test over');
 
-    // A refused action rejects and is kept in `error`, in the API's terms.
+    // A refused action rejects and is kept in `error`, in the API's terms, until cleared.
     await act(async () => {
       await expect(result.current.rollbackModel('')).rejects.toMatchObject({ code: 'invalid_input' });
     });
     expect(result.current.error).toMatchObject({ status: 400, field: 'reason' });
+    expect(result.current.actionError).toBe(result.current.error);
+    act(() => result.current.clearError());
+    expect(result.current.error).toBeNull();
+    expect(result.current.actionError).toBeNull();
+  });
+
+  it('useContinuousRetraining: an action is `isActing`, not `isLoading`, and its failure leaves `error` by itself', async () => {
+    const { result } = renderHook(
+      () => useContinuousRetraining(false, { pollIntervalMs: 0, actionErrorMs: 300 }),
+      { wrapper: wrapper(admin) },
+    );
+    await waitFor(() => expect(result.current.system).not.toBeNull());
+    let pending: Promise<unknown> = Promise.resolve();
+    act(() => {
+      pending = result.current.rollbackModel('').catch((error: unknown) => error);
+    });
+    // While the request is out, the component keeps its content (the README's `if (isLoading)`).
+    expect(result.current.isActing).toBe(true);
+    expect(result.current.isLoading).toBe(false);
+    await act(async () => {
+      await pending;
+    });
+    expect(result.current.isActing).toBe(false);
+    expect(result.current.error).toMatchObject({ status: 400 });
+    // A component that shows `error` instead of its buttons gets them back.
+    await waitFor(() => expect(result.current.error).toBeNull(), { timeout: 5_000 });
   });
 
   it('useContinuousRetraining follows server-sent deployments without polling, with a client of its own', async () => {

@@ -1,31 +1,47 @@
 /** Alerts, open and resolved, coloured by severity; the admin key acknowledges and resolves them. */
-import { useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent } from 'react';
 import { useAlerts, type Alert } from '../../../src/react/index.js';
 import { dateTime, relative, words } from '../format.js';
 import { Badge, Card, Empty, ErrorNote, useAction, useIsAdmin } from './common.js';
 
+/** How many resolved alerts are listed, newest first. */
+const RESOLVED_SHOWN = 50;
+
 export function Alerts() {
-  const { alerts, loading, error, acknowledgeAlert, resolveAlert } = useAlerts({ all: true, limit: 200 });
-  const open = alerts.filter((a) => a.resolvedAt === null);
-  const resolved = alerts.filter((a) => a.resolvedAt !== null);
+  // Read apart, so open alerts are all listed however many were resolved before them.
+  const open = useAlerts({ state: 'open', limit: 1000 });
+  const resolved = useAlerts({ state: 'resolved', limit: RESOLVED_SHOWN });
+  const { refresh: refreshResolved } = resolved;
+  const resolve = useCallback(
+    async (id: string, resolution: string) => {
+      const row = await open.resolveAlert(id, resolution);
+      void refreshResolved();
+      return row;
+    },
+    [open.resolveAlert, refreshResolved],
+  );
   return (
     <div className="stack">
-      <ErrorNote error={error} />
+      <ErrorNote error={open.error ?? resolved.error} />
       <AlertList
-        title={`Open alerts (${open.length})`}
+        title={`Open alerts (${open.alerts.length})`}
         label="open alerts"
-        empty={loading ? null : 'No open alert.'}
-        alerts={open}
-        onAcknowledge={acknowledgeAlert}
-        onResolve={resolveAlert}
+        empty={open.loading ? null : 'No open alert.'}
+        alerts={open.alerts}
+        onAcknowledge={open.acknowledgeAlert}
+        onResolve={resolve}
       />
       <AlertList
-        title={`Resolved (${resolved.length})`}
+        title={
+          resolved.alerts.length >= RESOLVED_SHOWN
+            ? `Resolved (the last ${RESOLVED_SHOWN})`
+            : `Resolved (${resolved.alerts.length})`
+        }
         label="resolved alerts"
-        empty={loading ? null : 'None resolved yet.'}
-        alerts={resolved}
-        onAcknowledge={acknowledgeAlert}
-        onResolve={resolveAlert}
+        empty={resolved.loading ? null : 'None resolved yet.'}
+        alerts={resolved.alerts}
+        onAcknowledge={resolved.acknowledgeAlert}
+        onResolve={resolved.resolveAlert}
       />
     </div>
   );

@@ -2,7 +2,7 @@
  * Lines over time with uPlot, one per series; uPlot is loaded when the first chart is drawn (it
  * needs a canvas). Without one (an old browser, a test's DOM) the points are listed in a table.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { dateTime } from '../format.js';
 
 export interface ChartSeries {
@@ -19,9 +19,13 @@ export function LineChart(props: {
   series: ChartSeries[];
   format: (value: number) => string;
 }) {
-  const { series, format, label } = props;
+  const { format, label } = props;
   const box = useRef<HTMLDivElement>(null);
   const [unavailable, setUnavailable] = useState(false);
+  // A poll that read the same points gives a new array: the chart is redrawn only when they change.
+  const signature = JSON.stringify(props.series);
+  const series = useMemo(() => props.series, [signature]);
+  const pointCount = series.reduce((sum, s) => sum + s.points.length, 0);
 
   useEffect(() => {
     let plot: { destroy(): void; setSize(size: { width: number; height: number }): void } | null = null;
@@ -50,7 +54,8 @@ export function LineChart(props: {
                 stroke: COLOURS[index % COLOURS.length]!,
                 width: 2,
                 spanGaps: true,
-                points: { show: true, size: 5 },
+                // Dots mark sparse checks; a long curve is a line.
+                points: { show: pointCount <= 200, size: 5 },
                 value: (_plot: unknown, value: number | null) => (value === null ? '–' : format(value)),
               })),
             ],
@@ -75,7 +80,7 @@ export function LineChart(props: {
       observer?.disconnect();
       plot?.destroy();
     };
-  }, [series, format]);
+  }, [series, format, pointCount]);
 
   if (unavailable) {
     return (

@@ -9,7 +9,7 @@ import { dateTime, percent, relative, words } from '../format.js';
 import { Badge, Card, Empty, ErrorNote, MetricList, useAction, useIsAdmin } from './common.js';
 
 export function Overview() {
-  const { system, error, runRetraining } = useContinuousRetraining();
+  const { system, error, actionError, runRetraining } = useContinuousRetraining();
   const admin = useIsAdmin();
   const action = useAction();
   const production = system?.productionVersion ?? null;
@@ -18,7 +18,8 @@ export function Overview() {
       api.getMetricsHistory({
         version: production!.version,
         source: 'live',
-        limit: 10_000,
+        // The newest check only.
+        limit: 1,
         ...(production?.deployedAt ? { since: production.deployedAt } : {}),
       }),
     {
@@ -41,7 +42,8 @@ export function Overview() {
   const health = system.health;
   return (
     <div className="grid">
-      <ErrorNote error={error} />
+      {/* A failed run request is shown beside its button, not twice. */}
+      <ErrorNote error={actionError ? null : error} />
       <Card title="Health" aside={<Badge value={health.status} />}>
         {health.issues.length > 0 ? (
           <ul className="issues">
@@ -151,7 +153,12 @@ function JobView({ job }: { job: RetrainingJob }) {
       </p>
       <progress max={1} value={job.progress} aria-label="job progress" />{' '}
       <span>{percent(job.progress, 0)}</span>
-      {job.error ? <p className="error">{job.error}</p> : null}
+      {job.error ? (
+        <p className="error">
+          {job.status === 'skipped' ? 'Skipped' : job.status === 'cancelled' ? 'Cancelled' : 'Stopped'}:{' '}
+          {job.error}
+        </p>
+      ) : null}
       {tail.length > 0 ? (
         <pre className="log" aria-label="job log">
           {tail.map((line) => `${new Date(line.time).toLocaleTimeString()}  ${line.message}`).join('\n')}

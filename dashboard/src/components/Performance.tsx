@@ -1,4 +1,4 @@
-/** Live performance over time per version (uPlot), and drift per feature. */
+/** Live equity and metrics over time per version (uPlot), and drift per feature. */
 import { useMemo, useState } from 'react';
 import {
   useApiResource,
@@ -11,10 +11,10 @@ import { Badge, Card, Empty, ErrorNote } from './common.js';
 import { LineChart, type ChartSeries } from './LineChart.js';
 
 const CHARTS = {
-  equity: {
-    label: 'Equity (1 + total return since deployment)',
-    value: (m: MetricsRecord) => numberOr(m.metrics.totalReturn, (r) => 1 + r),
-    format: (v: number) => v.toFixed(3),
+  totalReturn: {
+    label: "Return over each check's window",
+    value: (m: MetricsRecord) => numberOr(m.metrics.totalReturn),
+    format: (v: number) => percent(v),
   },
   sharpeRatio: {
     label: 'Sharpe ratio',
@@ -39,9 +39,10 @@ function numberOr(value: unknown, map: (v: number) => number = (v) => v): number
 }
 
 const DAY_MS = 86_400_000;
+const formatEquity = (v: number) => v.toFixed(3);
 
 export function Performance() {
-  const [chart, setChart] = useState<ChartName>('equity');
+  const [chart, setChart] = useState<ChartName>('sharpeRatio');
   const [source, setSource] = useState<'live' | 'ab_test'>('live');
   const since = useMemo(() => new Date(Date.now() - 90 * DAY_MS).toISOString(), []);
   const history = useApiResource((api) => api.getMetricsHistory({ source, since, limit: 10_000 }), {
@@ -49,6 +50,18 @@ export function Performance() {
     pollIntervalMs: 60_000,
   });
   const drift = useApiResource((api) => api.getDrift({ limit: 20 }), { pollIntervalMs: 60_000 });
+  const equity = useApiResource((api) => api.getEquity({ since, points: 500 }), {
+    deps: [since],
+    pollIntervalMs: 60_000,
+  });
+  const equitySeries = useMemo<ChartSeries[]>(
+    () =>
+      (equity.data ?? []).map((curve) => ({
+        label: `${curve.version} (${integer(curve.tradeCount)} trades, ${percent(curve.totalReturn)})`,
+        points: curve.points,
+      })),
+    [equity.data],
+  );
   const { value, format, label } = CHARTS[chart];
 
   const series = useMemo<ChartSeries[]>(() => {
@@ -63,7 +76,21 @@ export function Performance() {
 
   return (
     <div className="stack">
-      <Card title="Performance over time">
+      <Card title="Live equity">
+        <p className="muted">
+          One unit compounded over each version's closed live trades (net of fees), in the order they closed,
+          over the last 90 days.
+        </p>
+        <ErrorNote error={equity.error} />
+        {equitySeries.length > 0 ? (
+          <LineChart label="live equity" series={equitySeries} format={formatEquity} />
+        ) : equity.loading ? (
+          <p className="loading">Reading the trades…</p>
+        ) : (
+          <Empty>No closed live trade in the last 90 days.</Empty>
+        )}
+      </Card>
+      <Card title="Metrics over time">
         <div className="row">
           <label>
             Show{' '}
@@ -104,7 +131,8 @@ function DriftView({ reports, loading }: { reports: DriftReport[]; loading: bool
   if (reports.length === 0) return loading ? null : <Empty>No drift report yet.</Empty>;
   const features = reports.find((r) => r.kind === 'features');
   const returns = reports.find((r) => r.kind === 'returns');
-  const top = (features?.details.top ?? []) as unknown as DriftFeature[];
+  // Every feature, most moved first (older reports kept only the top five, as `top`).
+  const measured = (features?.details.features ?? features?.details.top ?? []) as unknown as DriftFeature[];
   return (
     <>
       {features ? (
@@ -116,7 +144,7 @@ function DriftView({ reports, loading }: { reports: DriftReport[]; loading: bool
               {integer(features.referenceSamples)} from training
             </span>
           </h3>
-          {top.length > 0 ? (
+          {measured.length > 0 ? (
             <div className="table-scroll">
               <table aria-label="feature drift">
                 <thead>
@@ -130,7 +158,7 @@ function DriftView({ reports, loading }: { reports: DriftReport[]; loading: bool
                   </tr>
                 </thead>
                 <tbody>
-                  {top.map((f) => (
+                  {measured.map((f) => (
                     <tr key={f.name} className={f.drifted ? 'drifted' : ''}>
                       <td>{f.name}</td>
                       <td className="number">{decimal(f.psi, 3)}</td>

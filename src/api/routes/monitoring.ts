@@ -4,6 +4,7 @@ import { ValidationError } from '../../errors.js';
 import { listAbTests } from '../../store/ab-tests.js';
 import { ALERT_SEVERITIES, listAlerts, type AlertSeverity } from '../../store/alerts.js';
 import type { MetricsSource } from '../../store/performance-metrics.js';
+import { getVersion } from '../../store/versions.js';
 import { formatServerEvent } from '../events.js';
 import { HttpError } from '../errors.js';
 import {
@@ -92,15 +93,27 @@ export function registerMonitoringRoutes(app: FastifyInstance, context: ApiConte
     },
   );
 
-  app.get<{ Querystring: { all: boolean; severity?: AlertSeverity; limit: number } }>(
+  app.get<{
+    Querystring: {
+      state?: 'open' | 'resolved' | 'all';
+      all: boolean;
+      severity?: AlertSeverity;
+      limit: number;
+    };
+  }>(
     '/alerts',
     {
       schema: {
-        summary: 'Open alerts (or all with `all=true`), newest first',
+        summary: 'Open alerts (or resolved ones, or all), newest first',
         tags: ['alerts'],
         querystring: {
           type: 'object',
           properties: {
+            state: {
+              type: 'string',
+              enum: ['open', 'resolved', 'all'],
+              description: 'Which alerts; default open (`all=true` is the same as `state=all`)',
+            },
             all: { type: 'boolean', default: false },
             severity: { type: 'string', enum: [...ALERT_SEVERITIES] },
             limit: LIMIT_QUERY,
@@ -110,10 +123,10 @@ export function registerMonitoringRoutes(app: FastifyInstance, context: ApiConte
       },
     },
     async (request) => {
-      const { all, severity, limit } = request.query;
+      const { state = request.query.all ? 'all' : 'open', severity, limit } = request.query;
       return {
         alerts: await listAlerts(system.db, {
-          ...(all ? {} : { active: true }),
+          ...(state === 'all' ? {} : { active: state === 'open' }),
           ...(severity ? { severity } : {}),
           limit,
         }),
@@ -153,7 +166,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, context: ApiConte
     '/metrics/history',
     {
       schema: {
-        summary: 'Live metrics per check, oldest first',
+        summary: 'Live metrics per check: the newest `limit`, oldest first',
         tags: ['monitoring'],
         querystring: {
           type: 'object',
@@ -181,6 +194,41 @@ export function registerMonitoringRoutes(app: FastifyInstance, context: ApiConte
           ...(version ? { version } : {}),
           ...(sinceDate ? { since: sinceDate } : {}),
           ...(source ? { source } : {}),
+        }),
+      };
+    },
+  );
+
+  app.get<{ Querystring: { version?: string; since?: string; points: number } }>(
+    '/equity',
+    {
+      schema: {
+        summary:
+          "Live equity per version: one unit compounded over its closed trades' net returns, in exit order",
+        tags: ['monitoring'],
+        querystring: {
+          type: 'object',
+          properties: {
+            version: VERSION,
+            since: { type: 'string', maxLength: 40, description: 'ISO 8601; default 90 days ago' },
+            points: { type: 'integer', minimum: 2, maximum: 5000, default: 1000 },
+          },
+        },
+        response: errors,
+      },
+    },
+    async (request) => {
+      const { version, since, points } = request.query;
+      const sinceDate = since === undefined ? new Date(Date.now() - 90 * 86_400_000) : new Date(since);
+      if (Number.isNaN(sinceDate.getTime()))
+        throw new ValidationError(`since "${since}" is not an ISO 8601 time`, 'since');
+      if (version !== undefined) await getVersion(system.db, version); // 404 for an unknown one
+      return {
+        since: sinceDate.toISOString(),
+        curves: await monitoringService.getEquityCurves({
+          since: sinceDate,
+          maxPoints: points,
+          ...(version !== undefined ? { version } : {}),
         }),
       };
     },

@@ -63,6 +63,16 @@ function validationMessage(error: FastifyError, field: string | undefined): stri
     return `${where}: unknown field "${field}"; check the field name against /docs`;
   if (first.keyword === 'enum' && params.allowedValues)
     return `${where}: ${field} must be one of ${params.allowedValues.map(String).join(', ')}`;
+  // Ajv's own words for the common cases, said as a person would.
+  const limit = (first.params as { limit?: number }).limit;
+  if (first.keyword === 'required') return `${where}: ${field} is required`;
+  if (first.keyword === 'minLength' && limit === 1)
+    return `${where}: ${field} is required and cannot be empty`;
+  if (first.keyword === 'minLength') return `${where}: ${field} must be at least ${limit} characters long`;
+  if (first.keyword === 'maxLength') return `${where}: ${field} must be at most ${limit} characters long`;
+  if (first.keyword === 'minItems')
+    return `${where}: ${field} needs at least ${limit} item${limit === 1 ? '' : 's'}`;
+  if (first.keyword === 'maxItems') return `${where}: ${field} takes at most ${limit} items`;
   return `${where}: ${field ? `${field} ` : ''}${first.message ?? 'is invalid'}`;
 }
 

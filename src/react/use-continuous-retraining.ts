@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createApiClient, type ApiClient } from './client.js';
 import { useApiClient } from './context.js';
+import { describeError } from './errors.js';
 import type { AbTest, DeploymentResult, ModelMetrics, RetrainingJob, SystemStatus } from './types.js';
 import { useApiResource } from './use-api-resource.js';
 
@@ -26,10 +27,13 @@ export interface ContinuousRetraining {
   /** True while an action (start, stop, retrain, A/B test, rollback) is waiting for its answer. */
   isActing: boolean;
   /**
-   * A failed action, until the next action succeeds, `clearError()` is called or `actionErrorMs`
-   * pass; otherwise the last failed status read (cleared by the next successful one).
+   * What went wrong, in words a person understands (`describeError`), so `{error}` renders as the
+   * product README shows: a failed action, until the next action succeeds, `clearError()` is called
+   * or `actionErrorMs` pass; otherwise the last failed status read (until the next one succeeds).
    */
-  error: Error | null;
+  error: string | null;
+  /** The same failure as an Error (an `ApiError` with `status`, `code` and `field` from the API). */
+  errorDetail: Error | null;
   /** The failed action alone (same lifetime as above); null when the last failure was a read. */
   actionError: Error | null;
   /** Forgets a failed action's error. */
@@ -151,11 +155,13 @@ export function useContinuousRetraining(
   }, [autoStart, status.data, startSystem]);
 
   const system = status.data ?? null;
+  const failure = actionError ?? status.error;
   return {
     system,
     isLoading: status.loading && status.data === undefined,
     isActing: pending > 0,
-    error: actionError ?? status.error,
+    error: failure ? describeError(failure) : null,
+    errorDetail: failure,
     actionError,
     clearError,
     isRunning: system?.running ?? false,

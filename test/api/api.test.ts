@@ -163,8 +163,10 @@ describe(`HTTP API (${BACKEND})`, () => {
     const noReason = await call('POST', '/v1/rollback', { body: {} });
     expect(noReason.status).toBe(400);
     expect(errorOf(noReason).field).toBe('reason');
+    expect(errorOf(noReason).message).toBe('request body: reason is required');
     const emptyReason = await call('POST', '/v1/rollback', { body: { reason: '' } });
     expect(emptyReason.status).toBe(400);
+    expect(errorOf(emptyReason).message).toBe('request body: reason is required and cannot be empty');
     const rollback = await call('POST', '/v1/rollback', { body: { reason: 'live Sharpe fell' } });
     expect(rollback.status).toBe(200);
     expect(rollback.body).toMatchObject({ version: a, previous: b });

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, renderHook, screen, waitFor } from '@testing-library/react';
 import { createElement, type ReactNode } from 'react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -70,8 +70,10 @@ describe('React hooks against a real server', () => {
     await act(async () => {
       await expect(result.current.rollbackModel('')).rejects.toMatchObject({ code: 'invalid_input' });
     });
-    expect(result.current.error).toMatchObject({ status: 400, field: 'reason' });
-    expect(result.current.actionError).toBe(result.current.error);
+    expect(result.current.errorDetail).toMatchObject({ status: 400, field: 'reason' });
+    expect(result.current.actionError).toBe(result.current.errorDetail);
+    // `error` is words, renderable as the product README does (`<div>Error: {error}</div>`).
+    expect(result.current.error).toBe('Request body: reason is required and cannot be empty.');
     act(() => result.current.clearError());
     expect(result.current.error).toBeNull();
     expect(result.current.actionError).toBeNull();
@@ -94,9 +96,38 @@ describe('React hooks against a real server', () => {
       await pending;
     });
     expect(result.current.isActing).toBe(false);
-    expect(result.current.error).toMatchObject({ status: 400 });
+    expect(result.current.errorDetail).toMatchObject({ status: 400 });
     // A component that shows `error` instead of its buttons gets them back.
     await waitFor(() => expect(result.current.error).toBeNull(), { timeout: 5_000 });
+  });
+
+  it("the product README's example component renders: loading, the status, an action's error in words, then its button again", async () => {
+    // As the product README writes it, but rolling back without a reason, which the API refuses.
+    function RetrainingDashboard() {
+      const { isLoading, error, isRunning, rollbackModel } = useContinuousRetraining(false, {
+        pollIntervalMs: 0,
+        actionErrorMs: 500,
+      });
+      if (isLoading) return createElement('div', null, 'Loading...');
+      if (error) return createElement('div', null, 'Error: ', error);
+      return createElement(
+        'div',
+        null,
+        createElement('p', null, `Status: ${isRunning ? 'Running' : 'Stopped'}`),
+        createElement(
+          'button',
+          { onClick: () => void rollbackModel('').catch(() => undefined) },
+          'Roll back',
+        ),
+      );
+    }
+    render(createElement(RetrainingDashboard), { wrapper: wrapper(admin) });
+    expect(screen.getByText('Loading...')).toBeTruthy();
+    await screen.findByText('Status: Stopped', {}, { timeout: 10_000 });
+    fireEvent.click(screen.getByRole('button', { name: 'Roll back' }));
+    const shown = await screen.findByText(/^Error: /, {}, { timeout: 10_000 });
+    expect(shown.textContent).toMatch(/reason/i);
+    await screen.findByRole('button', { name: 'Roll back' }, { timeout: 5_000 });
   });
 
   it('useContinuousRetraining follows server-sent deployments without polling, with a client of its own', async () => {

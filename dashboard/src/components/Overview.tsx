@@ -9,7 +9,7 @@ import { dateTime, percent, relative, words } from '../format.js';
 import { Badge, Card, Empty, ErrorNote, MetricList, useAction, useIsAdmin } from './common.js';
 
 export function Overview() {
-  const { system, error, actionError, runRetraining } = useContinuousRetraining();
+  const { system, errorDetail: error, actionError, runRetraining } = useContinuousRetraining();
   const admin = useIsAdmin();
   const action = useAction();
   const production = system?.productionVersion ?? null;

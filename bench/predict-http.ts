@@ -1,11 +1,16 @@
 /**
- * `predict_http`: `POST /v1/predict` over loopback with autocannon at a fixed concurrency (the
+ * `predict_http`: `POST /v1/predict` over loopback with an HTTP load generator at a fixed concurrency (the
  * whole API: auth, rate limiting, schema validation, A/B routing, the fast-path actor, metrics,
  * observation sampling to the database), next to a bare Fastify hello-world on the same machine
- * in the same run as the ceiling. The load generator runs in a worker thread, the server on the
- * main thread, for both.
+ * in the same run as the ceiling. The load generator (wrk in a child process, or autocannon in a
+ * worker thread) is the same for all; the servers run on the main thread.
  */
 import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Fastify from 'fastify';
 import { buildApiServer } from '../src/api/server.js';
 import { openEmbeddedDatabase } from '../src/db/embedded.js';
@@ -20,6 +25,8 @@ const CONNECTIONS = 32;
 const DURATION_S = 5;
 const ROUNDS = 3;
 const ADMIN = 'bench-admin-key-0123456789abcdef';
+const WRK = '/usr/bin/wrk';
+const execFileAsync = promisify(execFile);
 
 interface Load {
   requestsPerS: number;
@@ -28,10 +35,74 @@ interface Load {
   errors: number;
 }
 
-async function load(
-  url: string,
-  options: { method: 'GET' | 'POST'; body?: string; headers?: Record<string, string>; duration: number },
-): Promise<Load> {
+type LoadOptions = {
+  method: 'GET' | 'POST';
+  body?: string;
+  headers?: Record<string, string>;
+  duration: number;
+};
+
+/**
+ * wrk (C, one thread, `apt-get install wrk`) when installed, else autocannon in a worker thread.
+ * On a 2-core machine the generator shares the cores with the server: autocannon spends about as
+ * much CPU per request as the server's hello-world, and more for a request with a body, so it
+ * caps the ceiling it measures; wrk spends a fraction of that. `PREDICT_HTTP_GENERATOR=autocannon`
+ * forces autocannon.
+ */
+export const LOAD_GENERATOR =
+  process.env.PREDICT_HTTP_GENERATOR === 'autocannon' || !existsSync(WRK) ? 'autocannon' : 'wrk';
+
+async function load(url: string, options: LoadOptions): Promise<Load> {
+  return LOAD_GENERATOR === 'wrk' ? loadWithWrk(url, options) : loadWithAutocannon(url, options);
+}
+
+/** wrk's duration: `1.23ms`, `850.00us`, `1.02s`, in milliseconds. */
+function wrkMs(text: string): number {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!match) throw new Error(`wrk printed a latency "${text}" this benchmark cannot read`);
+  const value = Number(match[1]);
+  return match[2] === 'us'
+    ? value / 1000
+    : match[2] === 'ms'
+      ? value
+      : match[2] === 's'
+        ? value * 1000
+        : value * 60_000;
+}
+
+async function loadWithWrk(url: string, options: LoadOptions): Promise<Load> {
+  const lua = [`wrk.method = ${JSON.stringify(options.method)}`];
+  if (options.body !== undefined) lua.push(`wrk.body = ${JSON.stringify(options.body)}`);
+  for (const [name, value] of Object.entries(options.headers ?? {}))
+    lua.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
+  const dir = mkdtempSync(join(tmpdir(), 'predict-http-'));
+  const script = join(dir, 'request.lua');
+  writeFileSync(script, `${lua.join('\n')}\n`);
+  try {
+    const { stdout } = await execFileAsync(WRK, [
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${options.duration}s`,
+      '--latency',
+      '-s',
+      script,
+      url,
+    ]);
+    const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+    const p50 = /^\s+50%\s+(\S+)/m.exec(stdout);
+    const p99 = /^\s+99%\s+(\S+)/m.exec(stdout);
+    if (!rate || !p50 || !p99) throw new Error(`wrk's report could not be read:\n${stdout}`);
+    const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout);
+    const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+    const errors =
+      Number(non2xx?.[1] ?? 0) + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
+    return { requestsPerS: Number(rate[1]), p50: wrkMs(p50[1]!), p99: wrkMs(p99[1]!), errors };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function loadWithAutocannon(url: string, options: LoadOptions): Promise<Load> {
   const run = async (duration: number) =>
     autocannon({
       url,
@@ -132,6 +203,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * taken minutes apart are not comparable; medians of interleaved rounds are.
  */
 export async function benchPredictHttp(): Promise<Record<string, number>> {
+  process.stderr.write(`load generator: ${LOAD_GENERATOR}, ${CONNECTIONS} connections\n`);
   const targets = [await helloWorld('GET'), await helloWorld('POST'), await predictApi()];
   const results = new Map<string, Load[]>(targets.map((t) => [t.name, []]));
   try {

@@ -240,7 +240,6 @@ export async function trainOnSeries(
     }
   } finally {
     agent.dispose();
-    optimizer.dispose();
   }
   return {
     weights: kept.weights,

@@ -84,7 +84,8 @@ describe.skipIf(!hasChromium)(title, () => {
     cli = await createCliDatabase('dashboard-e2e');
     // Two validated versions (to deploy, then roll back), an open alert, live metrics and drift.
     await cli.seed(async (db) => {
-      for (const seed of ['a', 'b']) versions.push(await registerRandomModel(db, seed));
+      // a and b deployed in turn; c a candidate for an A/B test.
+      for (const seed of ['a', 'b', 'c']) versions.push(await registerRandomModel(db, seed));
       await raiseAlert(db, {
         type: 'performance_degradation',
         severity: 'high',
@@ -230,10 +231,18 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.locator(`tr[data-version="${last!.resultVersion}"]`).waitFor();
   }, 360_000);
 
-  it('shows the A/B tests page', async () => {
+  it('starts an A/B test of a candidate and shows its split and arms', async () => {
     await goTo('A/B tests');
-    await page.getByRole('form', { name: 'start test' }).waitFor();
+    const form = page.getByRole('form', { name: 'start test' });
+    await form.getByLabel(/Candidate/).selectOption(versions[2]!);
+    await form.getByLabel(/Traffic to B/).fill('20');
+    await form.getByRole('button', { name: 'Start the test' }).click();
+    const results = page.getByRole('region', { name: `vs ${versions[2]} (B)` });
+    await results.getByText(/80 % of traffic to A, 20 % to B/).waitFor();
+    await results.getByText(/P\(B beats A\)/).waitFor();
     await shot('ab-tests');
+    const [test] = (await call('GET', '/v1/ab-tests')).tests as { modelBVersion: string; status: string }[];
+    expect(test).toMatchObject({ modelBVersion: versions[2], status: 'active' });
   });
 
   it('fits a phone screen', async () => {

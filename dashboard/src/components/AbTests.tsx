@@ -100,7 +100,12 @@ function TestResults({ test, onStopped }: { test: AbTest; onStopped: () => void 
           <p className="big">
             P(B beats A): <strong>{percent(decision.probabilityBBeatsA)}</strong>{' '}
             <span className="muted">
-              (needs {percent(decision.sequential.requiredProbability)} to promote B)
+              {decision.probabilityBBeatsA === null
+                ? '(no estimate before each arm has closed trades)'
+                : // The bar is high at the first looks (valid under repeated looks) and falls with the trades.
+                  `(needs ${percent(decision.sequential.requiredProbability, 2)} at ${integer(
+                    Math.min(decision.a.trades, decision.b.trades),
+                  )} of ${integer(decision.sequential.maxTradesPerArm)} trades per arm to promote B)`}
             </span>
           </p>
           <p>

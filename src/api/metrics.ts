@@ -10,6 +10,8 @@ import { ALERT_SEVERITIES } from '../store/alerts.js';
 export class ApiMetrics {
   readonly registry = new Registry();
   readonly predictions: Counter<'version' | 'arm'>;
+  /** The counter's child per `version arm`: `inc` with labels hashes them on every call. */
+  readonly #predictionCounters = new Map<string, { inc(): void }>();
   readonly predictionSeconds: Histogram;
   /** Requests by `method route status`, counted in a plain map and handed to prom-client at scrape time. */
   readonly #requests = new Map<string, number>();
@@ -74,6 +76,17 @@ export class ApiMetrics {
   }
 
   /** One answered request (on every request: a map update, no label hashing). */
+  /** Counts one prediction of `version` (arm `none` outside an A/B test). */
+  predicted(version: string, arm: string): void {
+    const key = `${version} ${arm}`;
+    let counter = this.#predictionCounters.get(key);
+    if (!counter) {
+      counter = this.predictions.labels({ version, arm });
+      this.#predictionCounters.set(key, counter);
+    }
+    counter.inc();
+  }
+
   requestServed(method: string, route: string, status: number): void {
     const key = `${method} ${route} ${status}`;
     this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);

@@ -91,6 +91,22 @@ function validatorCompiler() {
     (httpPart === 'body' ? strict : coercing).compile(schema);
 }
 
+/** Why a request with this key may not use a route of this access, or undefined when it may. */
+function refusal(
+  access: 'open' | 'read' | 'admin',
+  role: KeyRole | null | undefined,
+  hasKeys: boolean,
+): HttpError | undefined {
+  if (access === 'open') return undefined;
+  if (!hasKeys) return new HttpError(503, 'no_keys', 'this server has no API keys configured');
+  if (role === undefined)
+    return new HttpError(401, 'unauthorized', 'send an API key as `Authorization: Bearer KEY`');
+  if (role === null) return new HttpError(401, 'unauthorized', 'the API key is not valid');
+  if (access === 'admin' && role !== 'admin')
+    return new HttpError(403, 'forbidden', 'this action needs the admin key; the read key can only read');
+  return undefined;
+}
+
 /** Builds the server (not listening); `listen` with the same host the options named. */
 export async function buildApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { system } = options;
@@ -170,11 +186,14 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   }
   // The token's role is found once per request, before the rate limiter keys on it.
   const roleOf = keys ? keyChecker(keys) : () => null;
-  app.addHook('onRequest', async (request) => {
+  // Callback style, as the other per-request hooks: no promise per request on the hot path.
+  app.addHook('onRequest', (request, _reply, done) => {
     const header = request.headers.authorization;
-    if (typeof header !== 'string') return;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    request.role = match ? roleOf(match[1]!) : null;
+    if (typeof header === 'string') {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      request.role = match ? roleOf(match[1]!) : null;
+    }
+    done();
   });
   await app.register(rateLimit, {
     global: true,
@@ -215,20 +234,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
 
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', async (request) => {
+      v1.addHook('onRequest', (request, _reply, done) => {
         const access = request.routeOptions.config.access ?? (request.method === 'GET' ? 'read' : 'admin');
-        if (access === 'open') return;
-        if (!keys) throw new HttpError(503, 'no_keys', 'this server has no API keys configured');
-        const role = request.role;
-        if (role === undefined)
-          throw new HttpError(401, 'unauthorized', 'send an API key as `Authorization: Bearer KEY`');
-        if (role === null) throw new HttpError(401, 'unauthorized', 'the API key is not valid');
-        if (access === 'admin' && role !== 'admin')
-          throw new HttpError(
-            403,
-            'forbidden',
-            'this action needs the admin key; the read key can only read',
-          );
+        done(refusal(access, request.role, keys !== null));
       });
       registerTradingRoutes(v1, context);
       registerOperatorRoutes(v1, context);

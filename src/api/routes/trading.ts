@@ -23,53 +23,73 @@ export function registerTradingRoutes(app: FastifyInstance, context: ApiContext)
   const predictLimit = options.predictRateLimitPerMinute ?? 120_000;
   const ingestLimit = options.ingestBodyLimit ?? 32 * 1024 * 1024;
 
-  app.post<{ Body: PredictBody }>(
-    '/predict',
-    {
-      config: { access: 'read', rateLimit: { max: predictLimit, timeWindow: 60_000 } },
-      schema: {
-        summary: 'The action for one observation (or recent bars), from production or the A/B arm of `key`',
-        tags: ['trading'],
-        body: PREDICT_BODY,
-        response: { 200: PREDICTION, ...errors },
-      },
-    },
-    async (request) => {
-      const started = performance.now();
-      const body = request.body;
-      if ((body.observation === undefined) === (body.bars === undefined)) {
-        throw new ValidationError(
-          'send either `observation` or `symbol` with `bars`, not both or neither',
-          'observation',
+  // Predictions in a scope of their own, to parse their bodies with plain JSON.parse: the
+  // default parser also scans every body for prototype keys, a tenth of a prediction's time.
+  // Safe here because the body's schema is closed: a `__proto__` or `constructor` key is refused
+  // as an unknown field, and nothing is merged into another object.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+      const text = body as string;
+      if (text.length === 0) {
+        done(
+          Object.assign(new Error('empty body'), { statusCode: 400, code: 'FST_ERR_CTP_EMPTY_JSON_BODY' }),
         );
+        return;
       }
-      if (!predictor.ready) {
-        throw new HttpError(503, 'no_production_model', predictor.unavailableReason);
+      try {
+        done(null, JSON.parse(text));
+      } catch (error) {
+        done(Object.assign(error as Error, { statusCode: 400 }));
       }
-      let prediction;
-      if (body.observation) {
-        prediction = predictor.predict({
-          key: body.key,
-          features: body.observation,
-          position: body.position,
-          ...(body.symbol ? { symbol: body.symbol } : {}),
-        });
-      } else {
-        const bars = body.bars!.map((bar, index) => {
-          const ts = new Date(bar.ts);
-          if (Number.isNaN(ts.getTime()))
-            throw new ValidationError(`bars[${index}].ts is not a date`, `bars[${index}].ts`);
-          const symbol = bar.symbol ?? body.symbol;
-          if (!symbol) throw new ValidationError("name the bars' `symbol`", 'symbol');
-          return { ...bar, symbol, interval: '', ts };
-        });
-        prediction = predictor.predictFromBars({ key: body.key, bars, position: body.position });
-      }
-      metrics.predictions.inc({ version: prediction.version, arm: prediction.arm ?? 'none' });
-      metrics.predictionSeconds.observe((performance.now() - started) / 1000);
-      return prediction;
-    },
-  );
+    });
+    scope.post<{ Body: PredictBody }>(
+      '/predict',
+      {
+        config: { access: 'read', rateLimit: { max: predictLimit, timeWindow: 60_000 } },
+        schema: {
+          summary: 'The action for one observation (or recent bars), from production or the A/B arm of `key`',
+          tags: ['trading'],
+          body: PREDICT_BODY,
+          response: { 200: PREDICTION, ...errors },
+        },
+      },
+      async (request) => {
+        const started = performance.now();
+        const body = request.body;
+        if ((body.observation === undefined) === (body.bars === undefined)) {
+          throw new ValidationError(
+            'send either `observation` or `symbol` with `bars`, not both or neither',
+            'observation',
+          );
+        }
+        if (!predictor.ready) {
+          throw new HttpError(503, 'no_production_model', predictor.unavailableReason);
+        }
+        let prediction;
+        if (body.observation) {
+          prediction = predictor.predict({
+            key: body.key,
+            features: body.observation,
+            position: body.position,
+            ...(body.symbol ? { symbol: body.symbol } : {}),
+          });
+        } else {
+          const bars = body.bars!.map((bar, index) => {
+            const ts = new Date(bar.ts);
+            if (Number.isNaN(ts.getTime()))
+              throw new ValidationError(`bars[${index}].ts is not a date`, `bars[${index}].ts`);
+            const symbol = bar.symbol ?? body.symbol;
+            if (!symbol) throw new ValidationError("name the bars' `symbol`", 'symbol');
+            return { ...bar, symbol, interval: '', ts };
+          });
+          prediction = predictor.predictFromBars({ key: body.key, bars, position: body.position });
+        }
+        metrics.predicted(prediction.version, prediction.arm ?? 'none');
+        metrics.predictionSeconds.observe((performance.now() - started) / 1000);
+        return prediction;
+      },
+    );
+  });
 
   app.post<{ Body: { trades: Record<string, unknown>[] } }>(
     '/trades',

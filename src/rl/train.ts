@@ -240,6 +240,7 @@ export async function trainOnSeries(
     }
   } finally {
     agent.dispose();
+    optimizer.dispose();
   }
   return {
     weights: kept.weights,

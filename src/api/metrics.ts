@@ -75,7 +75,6 @@ export class ApiMetrics {
     });
   }
 
-  /** One answered request (on every request: a map update, no label hashing). */
   /** Counts one prediction of `version` (arm `none` outside an A/B test). */
   predicted(version: string, arm: string): void {
     const key = `${version} ${arm}`;
@@ -87,6 +86,7 @@ export class ApiMetrics {
     counter.inc();
   }
 
+  /** One answered request (on every request: a map update, no label hashing). */
   requestServed(method: string, route: string, status: number): void {
     const key = `${method} ${route} ${status}`;
     this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);

@@ -298,6 +298,20 @@ describe(`HTTP API (${BACKEND})`, () => {
     const malformed = await call('POST', '/v1/deploy', { raw: '{"version": ' });
     expect(malformed.status).toBe(400);
     expect(errorOf(malformed).message).toMatch(/JSON/);
+    // /v1/predict parses its bodies itself (JSON.parse): the same answers.
+    const badPredict = await call('POST', '/v1/predict', { key: READ, raw: '{"key": ' });
+    expect(badPredict.status).toBe(400);
+    expect(errorOf(badPredict)).toMatchObject({ code: 'invalid_input' });
+    expect(errorOf(badPredict).message).toMatch(/^request body is not valid JSON/);
+    const emptyPredict = await call('POST', '/v1/predict', { key: READ, raw: '' });
+    expect(emptyPredict.status).toBe(400);
+    expect(errorOf(emptyPredict).message).toBe('request body is empty; expected a JSON object');
+    const poisoned = await call('POST', '/v1/predict', {
+      key: READ,
+      raw: '{"key": "k", "observation": [1], "__proto__": {"admin": true}}',
+    });
+    expect(poisoned.status).toBe(400);
+    expect(errorOf(poisoned).field).toBe('__proto__');
     const unknownField = await call('POST', '/v1/deploy', { body: { version: versions[0], forse: true } });
     expect(unknownField.status).toBe(400);
     expect(errorOf(unknownField).field).toBe('forse');

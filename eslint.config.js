@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.retraining/', 'scratch/', 'scratch-*/'] },
+  {
+    ignores: [
+      'dist/',
+      '.test-build/',
+      'coverage/',
+      'node_modules/',
+      '.retraining/',
+      'scratch/',
+      'scratch-*/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

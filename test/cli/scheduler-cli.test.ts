@@ -1,11 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TSX_LOADER } from '../helpers/cli.js';
+import { CLI_MAIN } from '../helpers/cli.js';
 import { createTestDatabase, SERVER_URL, type TestDatabase } from '../helpers/database.js';
 import { migrate } from '../../src/db/migrate.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 // Two processes can share a database only on a server; the embedded one belongs to one process.
 describe.skipIf(!SERVER_URL)('two scheduler processes on one server database', () => {
@@ -35,7 +32,7 @@ describe.skipIf(!SERVER_URL)('two scheduler processes on one server database', (
     };
     for (let i = 0; i < 2; i++) {
       children.push(
-        spawn(process.execPath, ['--import', TSX_LOADER, MAIN, 'worker'], {
+        spawn(process.execPath, [CLI_MAIN, 'worker'], {
           env,
           stdio: ['ignore', 'ignore', 'pipe'],
         }),

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/types.js';
 import { DEFAULT_RETRAINING_CONFIG } from '../../src/config/defaults.js';
@@ -18,10 +17,9 @@ import { runQueuedStudy } from '../../src/training/queued-study.js';
 import { TrialRunner } from '../../src/training/trial-runner.js';
 import { DEFAULT_PPO_SEARCH_SPACE } from '../../src/tuning/search-space.js';
 import { TpeSampler } from '../../src/tuning/tpe.js';
-import { createCliDatabase, TSX_LOADER, type CliDatabase } from '../helpers/cli.js';
+import { createCliDatabase, CLI_MAIN, type CliDatabase } from '../helpers/cli.js';
 import { BACKEND, SERVER_URL } from '../helpers/database.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // Short queue timings so a dead worker's job comes back within seconds, not the default 45 minutes.
 const QUEUE = { expireInSeconds: 15, retryDelaySeconds: 1 };
 const CONFIG = {
@@ -42,7 +40,7 @@ interface Worker {
 }
 
 function startWorker(extraEnv: NodeJS.ProcessEnv = {}): Worker {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, 'worker', '--no-scheduler'], {
+  const child = spawn(process.execPath, [CLI_MAIN, 'worker', '--no-scheduler'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

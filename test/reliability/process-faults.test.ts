@@ -19,7 +19,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RETRAINING_CONFIG } from '../../src/config/defaults.js';
 import { openEmbeddedDatabase } from '../../src/db/embedded.js';
@@ -40,7 +39,7 @@ import {
   createCliDatabase,
   runRetrain,
   spawnRetrain,
-  TSX_LOADER,
+  CLI_MAIN,
   type CliDatabase,
   type CliResult,
   type RetrainProcess,
@@ -48,7 +47,6 @@ import {
 import { BACKEND, SERVER_URL } from '../helpers/database.js';
 import { registerRandomModel } from '../helpers/models.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const ADMIN_KEY = randomBytes(16).toString('hex');
 const READ_KEY = randomBytes(16).toString('hex');
 
@@ -287,7 +285,7 @@ const FOLDER_SKIP = SERVER_URL
     : 'needs root and runuser to run the process as nobody';
 
 function nobodyCommand(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  return spawn('runuser', ['-u', 'nobody', '--', process.execPath, '--import', TSX_LOADER, MAIN, ...args], {
+  return spawn('runuser', ['-u', 'nobody', '--', process.execPath, CLI_MAIN, ...args], {
     env: { PATH: process.env.PATH, HOME: cwd, ...env },
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,6 @@
 /**
  * `inference`: one observation through the actor (10 → 64 → 64 → 3), on the fast Float32Array
- * path and with TensorFlow.js `predict` on a LayersModel loaded from the same artifact.
+ * path (WebAssembly, and the JavaScript loop it replaces) and with TensorFlow.js `predict` on a LayersModel loaded from the same artifact.
  */
 import { pathToFileURL } from 'node:url';
 import { actorLayersModel, packModel } from '../src/rl/artifact.js';
@@ -28,6 +28,10 @@ export async function benchInference(): Promise<Record<string, number>> {
   let sink = 0;
   timeEach(20_000, (i) => (sink += policy.act(observations, (i % 1024) * 10)));
   const fast = timeEach(200_000, (i) => (sink += policy.act(observations, (i % 1024) * 10)));
+  // The same forward pass in the JavaScript loop (the fallback where WebAssembly SIMD is missing).
+  const jsPolicy = new TradingPolicy(weights.actor, 'greedy', undefined, { engine: 'js' });
+  timeEach(20_000, (i) => (sink += jsPolicy.act(observations, (i % 1024) * 10)));
+  const js = timeEach(200_000, (i) => (sink += jsPolicy.act(observations, (i % 1024) * 10)));
 
   const model = await actorLayersModel(bytes);
   const predict = (i: number) =>
@@ -42,6 +46,8 @@ export async function benchInference(): Promise<Record<string, number>> {
   return {
     fast_path_us_median: Number(percentile(fast, 0.5).toFixed(2)),
     fast_path_us_p99: Number(percentile(fast, 0.99).toFixed(2)),
+    fast_path_engine_wasm: policy.engine === 'wasm' ? 1 : 0,
+    fast_path_js_us_median: Number(percentile(js, 0.5).toFixed(2)),
     tfjs_predict_us_median: Number(percentile(tfjs, 0.5).toFixed(2)),
   };
 }

@@ -1,4 +1,4 @@
-import { FastMlp, type DenseWeights } from './networks.js';
+import { FastMlp, type DenseWeights, type FastMlpEngine } from './networks.js';
 import { argmax, logSoftmaxInPlace, sampleCategorical } from './ppo.js';
 import type { Random } from './random.js';
 
@@ -17,10 +17,16 @@ export class TradingPolicy {
     actorWeights: readonly DenseWeights[],
     readonly mode: InferenceMode,
     private readonly random?: Random,
+    options: { engine?: FastMlpEngine } = {},
   ) {
     if (mode === 'sampled' && !random) throw new Error('a sampled policy needs a seeded Random');
-    this.actor = new FastMlp(actorWeights);
+    this.actor = new FastMlp(actorWeights, options);
     this.logits = new Float32Array(this.actor.outputSize);
+  }
+
+  /** Which implementation runs the actor's forward pass. */
+  get engine(): FastMlpEngine {
+    return this.actor.engine;
   }
 
   /** The action for an observation at `offset` (features then position). */

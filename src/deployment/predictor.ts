@@ -20,15 +20,17 @@ interface ServedModel {
   policy: TradingPolicy;
   normaliser: Normaliser;
   positions: number[];
+  /** Scratch: the request's features as float32, as training saw them. */
+  features: Float32Array;
   /** Scratch row: normalised features followed by the position. */
   row: Float32Array;
 }
 
+/** A model's decision; its observation is `model.row` until that model's next decision. */
 interface Decision {
   model: ServedModel;
   action: number;
   probabilities: number[];
-  observation: number[];
 }
 
 /** What is served at one moment; replaced as a whole, so no request sees half of a swap. */
@@ -199,6 +201,7 @@ export class Predictor {
       ),
       normaliser: artifact.normaliser,
       positions,
+      features: new Float32Array(artifact.normaliser.names.length),
       row: new Float32Array(artifact.normaliser.names.length + 1),
     };
   }
@@ -255,10 +258,12 @@ export class Predictor {
         'position',
       );
     }
-    normaliseRow(model.normaliser, Float32Array.from(request.features), model.row.subarray(0, featureCount));
+    const features = model.features;
+    for (let i = 0; i < featureCount; i++) features[i] = request.features[i]!;
+    normaliseRow(model.normaliser, features, model.row.subarray(0, featureCount));
     model.row[featureCount] = request.position;
     const { action, probabilities } = model.policy.decide(model.row);
-    return { model, action, probabilities, observation: Array.from(model.row) };
+    return { model, action, probabilities };
   }
 
   private answer(decision: Decision, arm: Arm | null): Prediction {
@@ -282,7 +287,8 @@ export class Predictor {
     this.samples.push({
       version: decision.model.version,
       ts: this.options.now?.() ?? new Date(),
-      observation: decision.observation,
+      // Copied now: the row is the model's scratch, overwritten by its next decision.
+      observation: Array.from(decision.model.row),
       action: decision.action,
       arm,
       symbol: symbol ?? null,

@@ -12,6 +12,7 @@ export type InferenceMode = 'greedy' | 'sampled';
 export class TradingPolicy {
   private readonly actor: FastMlp;
   private readonly logits: Float32Array;
+  private readonly logProbs: Float32Array;
 
   constructor(
     actorWeights: readonly DenseWeights[],
@@ -22,6 +23,7 @@ export class TradingPolicy {
     if (mode === 'sampled' && !random) throw new Error('a sampled policy needs a seeded Random');
     this.actor = new FastMlp(actorWeights, options);
     this.logits = new Float32Array(this.actor.outputSize);
+    this.logProbs = new Float32Array(this.actor.outputSize);
   }
 
   /** Which implementation runs the actor's forward pass. */
@@ -38,9 +40,12 @@ export class TradingPolicy {
 
   /** The action and the probability of each action. */
   decide(observation: ArrayLike<number>, offset = 0): { action: number; probabilities: number[] } {
-    this.actor.forward(observation, offset, this.logits);
-    const logProbs = logSoftmaxInPlace(Float32Array.from(this.logits));
+    const logProbs = this.logProbs;
+    this.actor.forward(observation, offset, logProbs);
+    logSoftmaxInPlace(logProbs);
     const action = this.mode === 'greedy' ? argmax(logProbs) : sampleCategorical(logProbs, this.random!);
-    return { action, probabilities: Array.from(logProbs, Math.exp) };
+    const probabilities = new Array<number>(logProbs.length);
+    for (let i = 0; i < logProbs.length; i++) probabilities[i] = Math.exp(logProbs[i]!);
+    return { action, probabilities };
   }
 }

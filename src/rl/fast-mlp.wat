@@ -44,6 +44,8 @@
     (param $output i32) (param $outSize i32) (param $outPad i32) (param $activation i32)
     (local $j i32) (local $i i32) (local $w i32) (local $x i32) (local $stride i32)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $xs v128)
+    (local $a v128) (local $b v128) (local $x2a v128) (local $x2b v128)
+    (local $pa v128) (local $pb v128) (local $qa v128) (local $qb v128)
     (local.set $stride (i32.shl (local.get $outPad) (i32.const 3)))
     (block $done_blocks
       (loop $blocks
@@ -75,6 +77,10 @@
         (v128.store offset=48 (local.get $w) (local.get $s3))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $blocks)))
+    ;; tanh four outputs at a time (two f64x2 chains, each the scalar $tanh's rational fit lane by
+    ;; lane); a group with any lane outside the fit's branch (|x| > 7.905 or |x| < 0.0004, rare)
+    ;; goes through the scalar $tanh, so every output is exactly what $tanh gives. Lanes past
+    ;; outSize are padding (outPad is a multiple of 8): computed, never read.
     (if (local.get $activation)
       (then
         (local.set $j (i32.const 0))
@@ -82,8 +88,47 @@
         (block $done_tanh
           (loop $tanh_each
             (br_if $done_tanh (i32.ge_u (local.get $j) (local.get $outSize)))
-            (f64.store (local.get $w) (call $tanh (f64.load (local.get $w))))
-            (local.set $w (i32.add (local.get $w) (i32.const 8)))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (local.set $a (v128.load offset=0 (local.get $w)))
+            (local.set $b (v128.load offset=16 (local.get $w)))
+            (if (v128.any_true (v128.or (call $outside_fit (local.get $a)) (call $outside_fit (local.get $b))))
+              (then
+                (f64.store offset=0 (local.get $w) (call $tanh (f64.load offset=0 (local.get $w))))
+                (f64.store offset=8 (local.get $w) (call $tanh (f64.load offset=8 (local.get $w))))
+                (f64.store offset=16 (local.get $w) (call $tanh (f64.load offset=16 (local.get $w))))
+                (f64.store offset=24 (local.get $w) (call $tanh (f64.load offset=24 (local.get $w)))))
+              (else
+                  (local.set $x2a (f64x2.mul (local.get $a) (local.get $a)))
+                  (local.set $x2b (f64x2.mul (local.get $b) (local.get $b)))
+                  (local.set $pa (f64x2.add (f64x2.mul (local.get $x2a) (v128.const f64x2 -2.76076847742355e-16 -2.76076847742355e-16)) (v128.const f64x2 2.00018790482477e-13 2.00018790482477e-13)))
+                  (local.set $pb (f64x2.add (f64x2.mul (local.get $x2b) (v128.const f64x2 -2.76076847742355e-16 -2.76076847742355e-16)) (v128.const f64x2 2.00018790482477e-13 2.00018790482477e-13)))
+                  (local.set $pa (f64x2.add (f64x2.mul (local.get $x2a) (local.get $pa)) (v128.const f64x2 -8.60467152213735e-11 -8.60467152213735e-11)))
+                  (local.set $pb (f64x2.add (f64x2.mul (local.get $x2b) (local.get $pb)) (v128.const f64x2 -8.60467152213735e-11 -8.60467152213735e-11)))
+                  (local.set $pa (f64x2.add (f64x2.mul (local.get $x2a) (local.get $pa)) (v128.const f64x2 5.12229709037114e-8 5.12229709037114e-8)))
+                  (local.set $pb (f64x2.add (f64x2.mul (local.get $x2b) (local.get $pb)) (v128.const f64x2 5.12229709037114e-8 5.12229709037114e-8)))
+                  (local.set $pa (f64x2.add (f64x2.mul (local.get $x2a) (local.get $pa)) (v128.const f64x2 1.48572235717979e-5 1.48572235717979e-5)))
+                  (local.set $pb (f64x2.add (f64x2.mul (local.get $x2b) (local.get $pb)) (v128.const f64x2 1.48572235717979e-5 1.48572235717979e-5)))
+                  (local.set $pa (f64x2.add (f64x2.mul (local.get $x2a) (local.get $pa)) (v128.const f64x2 6.37261928875436e-4 6.37261928875436e-4)))
+                  (local.set $pb (f64x2.add (f64x2.mul (local.get $x2b) (local.get $pb)) (v128.const f64x2 6.37261928875436e-4 6.37261928875436e-4)))
+                  (local.set $pa (f64x2.add (f64x2.mul (local.get $x2a) (local.get $pa)) (v128.const f64x2 4.89352455891786e-3 4.89352455891786e-3)))
+                  (local.set $pb (f64x2.add (f64x2.mul (local.get $x2b) (local.get $pb)) (v128.const f64x2 4.89352455891786e-3 4.89352455891786e-3)))
+                  (local.set $qa (f64x2.add (f64x2.mul (local.get $x2a) (v128.const f64x2 1.19825839466702e-6 1.19825839466702e-6)) (v128.const f64x2 1.18534705686654e-4 1.18534705686654e-4)))
+                  (local.set $qb (f64x2.add (f64x2.mul (local.get $x2b) (v128.const f64x2 1.19825839466702e-6 1.19825839466702e-6)) (v128.const f64x2 1.18534705686654e-4 1.18534705686654e-4)))
+                  (local.set $qa (f64x2.add (f64x2.mul (local.get $x2a) (local.get $qa)) (v128.const f64x2 2.268434632439e-3 2.268434632439e-3)))
+                  (local.set $qb (f64x2.add (f64x2.mul (local.get $x2b) (local.get $qb)) (v128.const f64x2 2.268434632439e-3 2.268434632439e-3)))
+                  (local.set $qa (f64x2.add (f64x2.mul (local.get $x2a) (local.get $qa)) (v128.const f64x2 4.89352518554385e-3 4.89352518554385e-3)))
+                  (local.set $qb (f64x2.add (f64x2.mul (local.get $x2b) (local.get $qb)) (v128.const f64x2 4.89352518554385e-3 4.89352518554385e-3)))
+                  (v128.store offset=0 (local.get $w)
+                    (f64x2.div (f64x2.mul (local.get $a) (local.get $pa)) (local.get $qa)))
+                  (v128.store offset=16 (local.get $w)
+                    (f64x2.div (f64x2.mul (local.get $b) (local.get $pb)) (local.get $qb)))))
+            (local.set $w (i32.add (local.get $w) (i32.const 32)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $tanh_each))))))
+
+  ;; All ones in the lanes where $tanh leaves the rational fit: |x| > 7.905… or |x| < 0.0004.
+  (func $outside_fit (param $x v128) (result v128)
+    (local $abs v128)
+    (local.set $abs (f64x2.abs (local.get $x)))
+    (v128.or (f64x2.gt (local.get $abs) (v128.const f64x2 7.90531110763549805 7.90531110763549805))
+             (f64x2.lt (local.get $abs) (v128.const f64x2 0.0004 0.0004))))
 )

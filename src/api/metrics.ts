@@ -3,16 +3,15 @@
  * arm, prediction latency, HTTP requests, job durations and outcomes, active alerts by severity.
  * Figures that live in the database (alerts) are read at scrape time.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { Database } from '../db/types.js';
 import { ALERT_SEVERITIES } from '../store/alerts.js';
 
 export class ApiMetrics {
   readonly registry = new Registry();
-  readonly predictions: Counter<'version' | 'arm'>;
-  /** The counter's child per `version arm`: `inc` with labels hashes them on every call. */
-  readonly #predictionCounters = new Map<string, { inc(): void }>();
-  readonly predictionSeconds: Histogram;
+  /** Predictions by version, then arm: counted in plain maps, handed to prom-client at scrape time. */
+  readonly #predictions = new Map<string, Map<string, number>>();
+  readonly predictionSeconds: BucketHistogram;
   /** Requests by `method route status`, counted in a plain map and handed to prom-client at scrape time. */
   readonly #requests = new Map<string, number>();
   readonly jobSeconds: Histogram<'status'>;
@@ -21,18 +20,24 @@ export class ApiMetrics {
   constructor(db: Database) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'retraining_' });
-    this.predictions = new Counter({
+    const predictions = this.#predictions;
+    new Counter({
       name: 'retraining_predictions_total',
       help: 'Predictions served, by model version and A/B arm (none outside a test)',
       labelNames: ['version', 'arm'],
       registers,
+      collect() {
+        this.reset();
+        for (const [version, arms] of predictions)
+          for (const [arm, count] of arms) this.inc({ version, arm }, count);
+      },
     });
-    this.predictionSeconds = new Histogram({
-      name: 'retraining_prediction_seconds',
-      help: 'Time to decide one prediction request, body parsed to answer ready',
-      buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
-      registers,
-    });
+    this.predictionSeconds = new BucketHistogram(
+      'retraining_prediction_seconds',
+      'Time to decide one prediction request, body parsed to answer ready',
+      [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    );
+    this.registry.registerMetric(this.predictionSeconds as unknown as Metric);
     const requests = this.#requests;
     new Counter({
       name: 'retraining_http_requests_total',
@@ -77,13 +82,9 @@ export class ApiMetrics {
 
   /** Counts one prediction of `version` (arm `none` outside an A/B test). */
   predicted(version: string, arm: string): void {
-    const key = `${version} ${arm}`;
-    let counter = this.#predictionCounters.get(key);
-    if (!counter) {
-      counter = this.predictions.labels({ version, arm });
-      this.#predictionCounters.set(key, counter);
-    }
-    counter.inc();
+    let arms = this.#predictions.get(version);
+    if (!arms) this.#predictions.set(version, (arms = new Map()));
+    arms.set(arm, (arms.get(arm) ?? 0) + 1);
   }
 
   /** One answered request (on every request: a map update, no label hashing). */
@@ -96,5 +97,71 @@ export class ApiMetrics {
   jobFinished(status: string, seconds: number | null): void {
     this.jobs.inc({ status });
     if (seconds !== null && Number.isFinite(seconds)) this.jobSeconds.observe({ status }, seconds);
+  }
+}
+
+/**
+ * A Prometheus histogram without labels whose `observe` is a bucket search and three additions
+ * (prom-client's hashes its labels and validates on every call: a twentieth of a prediction's
+ * time). Registered in the registry as a metric of its own; it gives prom-client the same
+ * values its Histogram would: cumulative `_bucket{le}` counts, `+Inf`, `_sum` and `_count`.
+ */
+export class BucketHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly #counts: Float64Array;
+  #sum = 0;
+  #count = 0;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly upperBounds: readonly number[],
+  ) {
+    this.#counts = new Float64Array(upperBounds.length);
+  }
+
+  observe(value: number): void {
+    if (!Number.isFinite(value)) return;
+    const bounds = this.upperBounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    if (i < bounds.length) this.#counts[i]!++;
+    this.#sum += value;
+    this.#count++;
+  }
+
+  reset(): void {
+    this.#counts.fill(0);
+    this.#sum = 0;
+    this.#count = 0;
+  }
+
+  get(): Promise<{
+    name: string;
+    help: string;
+    type: 'histogram';
+    aggregator: 'sum';
+    values: { labels: Record<string, string | number>; value: number; metricName: string }[];
+  }> {
+    let cumulative = 0;
+    const bucket = `${this.name}_bucket`;
+    const values = this.upperBounds.map((le, i) => ({
+      labels: { le } as Record<string, string | number>,
+      value: (cumulative += this.#counts[i]!),
+      metricName: bucket,
+    }));
+    values.push(
+      { labels: { le: '+Inf' }, value: this.#count, metricName: bucket },
+      { labels: {}, value: this.#sum, metricName: `${this.name}_sum` },
+      { labels: {}, value: this.#count, metricName: `${this.name}_count` },
+    );
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    });
   }
 }

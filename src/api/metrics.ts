@@ -12,8 +12,11 @@ export class ApiMetrics {
   /** Predictions by version, then arm: counted in plain maps, handed to prom-client at scrape time. */
   readonly #predictions = new Map<string, Map<string, number>>();
   readonly predictionSeconds: BucketHistogram;
-  /** Requests by `method route status`, counted in a plain map and handed to prom-client at scrape time. */
-  readonly #requests = new Map<string, number>();
+  /**
+   * Requests by route, method and status, counted in plain maps (no key string built per request)
+   * and handed to prom-client at scrape time.
+   */
+  readonly #requests = new Map<string, Map<string, Map<number, number>>>();
   readonly jobSeconds: Histogram<'status'>;
   readonly jobs: Counter<'status'>;
 
@@ -46,10 +49,10 @@ export class ApiMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [key, count] of requests) {
-          const [method, route, status] = key.split(' ') as [string, string, string];
-          this.inc({ method, route, status }, count);
-        }
+        for (const [route, methods] of requests)
+          for (const [method, statuses] of methods)
+            for (const [status, count] of statuses)
+              this.inc({ method, route, status: String(status) }, count);
       },
     });
     this.jobSeconds = new Histogram({
@@ -87,10 +90,13 @@ export class ApiMetrics {
     arms.set(arm, (arms.get(arm) ?? 0) + 1);
   }
 
-  /** One answered request (on every request: a map update, no label hashing). */
+  /** One answered request (on every request: three map look-ups, no label hashing). */
   requestServed(method: string, route: string, status: number): void {
-    const key = `${method} ${route} ${status}`;
-    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+    let methods = this.#requests.get(route);
+    if (!methods) this.#requests.set(route, (methods = new Map()));
+    let statuses = methods.get(method);
+    if (!statuses) methods.set(method, (statuses = new Map()));
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
   }
 
   /** A job seen finishing (from the event hub). */

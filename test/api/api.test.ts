@@ -531,7 +531,14 @@ describe(`HTTP API (${BACKEND})`, () => {
   it('publishes Prometheus metrics and the OpenAPI document of every route', async () => {
     const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/retraining_predictions_total\{version="[\d.]+",arm="(none|A|B)"\} \d+/);
-    expect(metrics).toContain('retraining_prediction_seconds_bucket');
+    expect(metrics).toMatch(/retraining_prediction_seconds_bucket\{le="\+Inf"\} [1-9]\d*/);
+    expect(metrics).toMatch(/retraining_prediction_seconds_count [1-9]\d*/);
+    expect(metrics).toMatch(
+      /retraining_http_requests_total\{method="POST",route="\/v1\/predict",status="200"\} [1-9]\d*/,
+    );
+    expect(metrics).toMatch(
+      /retraining_http_requests_total\{method="GET",route="\/v1\/status",status="401"\} \d+/,
+    );
     expect(metrics).toMatch(/retraining_active_alerts\{severity="low"\} 1/);
     const document = (await fetch(`${base}/docs/json`).then((r) => r.json())) as {
       paths: Record<string, unknown>;

@@ -30,7 +30,7 @@ import { TrialPool } from '../src/training/trial-pool.js';
 import type { TrialTask } from '../src/training/trial.js';
 import { DEFAULT_PPO_SEARCH_SPACE, sampleUniform, type Params } from '../src/tuning/search-space.js';
 
-const TRIALS = 8;
+const TRIALS = Number(process.env.HPO_TRIALS ?? 8);
 const ITERATIONS = 10;
 const MARKET = { seed: 21, sessions: 20 };
 const NO_PRUNING = { startupTrials: 1000, warmupSteps: 1000 };

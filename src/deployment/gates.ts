@@ -37,36 +37,43 @@ export function evaluateGates(
     passed: boolean,
     value: GateCheck['value'],
     threshold: GateCheck['threshold'],
-    message: string,
-  ) => checks.push({ name, passed, value, threshold, message });
+    /** What the check found: the sentence for a pass, then the one for a failure. */
+    [ifPassed, ifFailed]: [string, string],
+  ) => checks.push({ name, passed, value, threshold, message: passed ? ifPassed : ifFailed });
 
   check(
     'minTradesForValidation',
     trades >= config.minTradesForValidation,
     trades,
     config.minTradesForValidation,
-    `${trades} trades on the evaluation data; at least ${config.minTradesForValidation} are needed to judge`,
+    [
+      `${trades} trades on the evaluation data, enough to judge (at least ${config.minTradesForValidation})`,
+      `${trades} trades on the evaluation data; at least ${config.minTradesForValidation} are needed to judge`,
+    ],
   );
-  check(
-    'minWinRate',
-    (m.winRate ?? 0) >= config.minWinRate,
-    m.winRate,
-    config.minWinRate,
+  check('minWinRate', (m.winRate ?? 0) >= config.minWinRate, m.winRate, config.minWinRate, [
+    `win rate ${fmt(m.winRate)} is at least ${config.minWinRate}`,
     `win rate ${fmt(m.winRate)} is below ${config.minWinRate}`,
-  );
+  ]);
   check(
     'minProfitFactor',
     (m.profitFactor ?? 0) >= config.minProfitFactor,
     m.profitFactor,
     config.minProfitFactor,
-    `profit factor ${fmt(m.profitFactor)} is below ${config.minProfitFactor}`,
+    [
+      `profit factor ${fmt(m.profitFactor)} is at least ${config.minProfitFactor}`,
+      `profit factor ${fmt(m.profitFactor)} is below ${config.minProfitFactor}`,
+    ],
   );
   check(
     'maxDrawdownThreshold',
     m.maxDrawdown <= config.maxDrawdownThreshold,
     m.maxDrawdown,
     config.maxDrawdownThreshold,
-    `max drawdown ${fmt(m.maxDrawdown)} exceeds ${config.maxDrawdownThreshold}`,
+    [
+      `max drawdown ${fmt(m.maxDrawdown)} is within ${config.maxDrawdownThreshold}`,
+      `max drawdown ${fmt(m.maxDrawdown)} exceeds ${config.maxDrawdownThreshold}`,
+    ],
   );
   const buyAndHold = candidate.buyAndHold.sharpeRatio;
   check(
@@ -74,28 +81,25 @@ export function evaluateGates(
     (m.sharpeRatio ?? -Infinity) > (buyAndHold ?? -Infinity),
     m.sharpeRatio,
     buyAndHold,
-    `Sharpe ${fmt(m.sharpeRatio)} does not beat buy-and-hold's ${fmt(buyAndHold)} on the same bars`,
+    [
+      `Sharpe ${fmt(m.sharpeRatio)} beats buy-and-hold's ${fmt(buyAndHold)} on the same bars`,
+      `Sharpe ${fmt(m.sharpeRatio)} does not beat buy-and-hold's ${fmt(buyAndHold)} on the same bars`,
+    ],
   );
   const degenerate = candidate.flags.neverTrades || candidate.flags.alwaysSameAction;
-  check(
-    'notDegenerate',
-    !degenerate,
-    degenerate,
-    false,
+  check('notDegenerate', !degenerate, degenerate, false, [
+    'the policy trades and takes more than one action',
     candidate.flags.neverTrades ? 'the policy never trades' : 'the policy takes one action almost always',
-  );
+  ]);
   if (production) {
     const ours = m.sharpeRatio ?? -Infinity;
     const theirs = production.metrics.sharpeRatio ?? -Infinity;
     // Relative decay on Sharpe: the candidate may trail production by at most the threshold's share.
     const floor = theirs - config.performanceDecayThreshold * Math.abs(theirs);
-    check(
-      'performanceDecayThreshold',
-      ours >= floor,
-      m.sharpeRatio,
-      Number.isFinite(floor) ? floor : null,
+    check('performanceDecayThreshold', ours >= floor, m.sharpeRatio, Number.isFinite(floor) ? floor : null, [
+      `Sharpe ${fmt(m.sharpeRatio)} is within ${config.performanceDecayThreshold * 100} % of production's ${fmt(production.metrics.sharpeRatio)} or above it`,
       `Sharpe ${fmt(m.sharpeRatio)} trails production's ${fmt(production.metrics.sharpeRatio)} by more than ${config.performanceDecayThreshold * 100} %`,
-    );
+    ]);
   }
 
   const evidence = checks[0]!;

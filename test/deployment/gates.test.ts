@@ -38,6 +38,15 @@ describe('deployment gates', () => {
       'notDegenerate',
       'performanceDecayThreshold',
     ]);
+    // Each check says what it found: a passed check never reads as a failure.
+    const messages = Object.fromEntries(decision.checks.map((c) => [c.name, c.message]));
+    expect(messages.minTradesForValidation).toMatch(/^\d+ trades on the evaluation data, enough to judge/);
+    expect(messages.minWinRate).toMatch(/^win rate [\d.]+ is at least 0.45$/);
+    expect(messages.minProfitFactor).toMatch(/^profit factor [\d.]+ is at least 1.2$/);
+    expect(messages.maxDrawdownThreshold).toMatch(/^max drawdown [\d.]+ is within 0.2$/);
+    expect(messages.beatsBuyAndHold).toMatch(/^Sharpe [\d.]+ beats buy-and-hold's/);
+    expect(messages.notDegenerate).toBe('the policy trades and takes more than one action');
+    expect(messages.performanceDecayThreshold).toMatch(/is within 10 % of production's [\d.]+ or above it$/);
   });
 
   it('fails a candidate that trails production by more than the decay threshold, naming why', () => {

@@ -9,7 +9,12 @@ describe('BucketHistogram', () => {
     const theirs = new Registry();
     const histogram = new BucketHistogram('latency_seconds', 'Latency', buckets);
     ours.registerMetric(histogram as unknown as Metric);
-    const reference = new Histogram({ name: 'latency_seconds', help: 'Latency', buckets, registers: [theirs] });
+    const reference = new Histogram({
+      name: 'latency_seconds',
+      help: 'Latency',
+      buckets,
+      registers: [theirs],
+    });
     // On the bounds (le is inclusive), between them, past the last, zero, and refused values.
     for (const value of [0, 0.001, 0.0011, 0.01, 0.05, 0.1, 0.5, 1, 2, 30, 0.001, 1e-9]) {
       histogram.observe(value);

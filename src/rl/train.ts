@@ -40,6 +40,13 @@ export interface TrainingConfig {
   iterations: number;
   /** Validations without improvement before stopping: `earlyStoppingPatience`. */
   patience: number;
+  /**
+   * No early stop before this iteration (default 0). Early in training the validation score is
+   * mostly noise around zero: a lucky early maximum and `patience` flat iterations used to end a
+   * run before its policy had learned anything (a first model stopped at iteration 16 of 100 with
+   * a validation Sharpe of 0.24, where its tuned parameters had scored 8.5 at 25 iterations).
+   */
+  minIterations?: number;
   /** Share of the most recent bars held out for validation: `validationSplit`. */
   validationSplit: number;
   /** Iterations between validations. */
@@ -231,7 +238,7 @@ export async function trainOnSeries(
       };
       history.push(progress);
       input.onProgress?.(progress);
-      if (sinceBest >= config.patience) {
+      if (sinceBest >= config.patience && iteration >= (config.minIterations ?? 0)) {
         stoppedEarly = true;
         break;
       }

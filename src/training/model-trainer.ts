@@ -88,7 +88,16 @@ export function splitHeldOut(bars: BarsBySymbol, share: number): HeldOutSplit {
   return split;
 }
 
-/** The RL training config the retraining config, the data's interval and a search's hyperparameters give. */
+/** Iterations of one hyperparameter trial: a quarter of the final training's, at least 8. */
+export function trialIterations(epochs: number): number {
+  return Math.max(8, Math.ceil(epochs / 4));
+}
+
+/**
+ * The RL training config the retraining config, the data's interval and a search's hyperparameters
+ * give. Early stopping waits for a trial's length (a quarter of `epochs`): the search judged the
+ * parameters after that many iterations, and the final training gets at least as long.
+ */
 export function trainingConfigFor(
   config: RetrainingConfig,
   options: { interval: string; seed: number; modelType: ModelType; hyperparameters?: Hyperparameters },
@@ -100,6 +109,7 @@ export function trainingConfigFor(
     algorithm: options.modelType,
     iterations: config.training.epochs,
     patience: config.training.earlyStoppingPatience,
+    minIterations: Math.min(config.training.epochs, trialIterations(config.training.epochs)),
     validationSplit: config.training.validationSplit,
     seed: options.seed,
     periodsPerYear: periodsPerYear(parseInterval(options.interval)),

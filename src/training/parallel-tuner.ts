@@ -26,12 +26,10 @@ import { TpeSampler } from '../tuning/tpe.js';
 import { runQueuedStudy } from './queued-study.js';
 import { referenceBars, trialTask, type TrialSpec } from './trial-job.js';
 import { TrialRunner } from './trial-runner.js';
+import { trialIterations } from './model-trainer.js';
 import { hyperparametersFrom, type TrialOutcome } from './trial.js';
 
-/** Iterations of one trial: a quarter of the final training's, at least 8. */
-export function trialIterations(epochs: number): number {
-  return Math.max(8, Math.ceil(epochs / 4));
-}
+export { trialIterations };
 
 /** What every trial of a study shares: its data by reference, the config, the trial length, metric and pruner. */
 export function trialSpec(

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
+import { DEFAULT_RETRAINING_CONFIG } from '../../src/config/defaults.js';
+import { mergeConfig } from '../../src/config/merge.js';
 import { CancelledError } from '../../src/errors.js';
 import { computeFeatures, barsToColumns } from '../../src/market/features.js';
 import { generateSyntheticMarket, symbolBars } from '../../src/market/synthetic.js';
@@ -16,6 +18,7 @@ import {
 } from '../../src/rl/train.js';
 import type { MarketSeries } from '../../src/rl/types.js';
 import type { MarketBar } from '../../src/store/market-bars.js';
+import { trainingConfigFor, trialIterations } from '../../src/training/model-trainer.js';
 import { TSX_LOADER } from '../helpers/cli.js';
 import { describeDatabaseIndependent } from '../helpers/database-independent.js';
 
@@ -131,6 +134,27 @@ describeDatabaseIndependent('training', () => {
     expect(early.stoppedEarly).toBe(true);
     expect(early.iterationsRun).toBeLessThan(40);
     expect(early.bestIteration).toBeLessThanOrEqual(early.iterationsRun);
+    // The same run told to train at least 12 iterations: patience alone stopped it sooner.
+    expect(early.iterationsRun).toBeLessThan(12);
+    const floor = await trainPolicy({
+      bars,
+      config: small({ iterations: 40, patience: 2, minIterations: 12 }),
+    });
+    expect(floor.iterationsRun).toBeGreaterThanOrEqual(12);
+    expect(floor.history.slice(0, early.iterationsRun)).toEqual(early.history);
+  });
+
+  it('waits a trial length before stopping early in the product config (a quarter of epochs, at least 8)', () => {
+    const config = (epochs: number) =>
+      trainingConfigFor(mergeConfig(DEFAULT_RETRAINING_CONFIG, { training: { epochs } }), {
+        interval: '5m',
+        seed: 1,
+        modelType: 'ppo',
+      });
+    expect(config(100).minIterations).toBe(25);
+    expect(config(100).minIterations).toBe(trialIterations(100));
+    expect(config(20).minIterations).toBe(8);
+    expect(config(5).minIterations).toBe(5);
   });
 
   it('keeps the latest checkpoint within selectionTolerance standard errors of the best validation Sharpe', async () => {

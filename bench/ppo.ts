@@ -52,7 +52,6 @@ async function trainingRate(
   const seconds = (performance.now() - started) / 1000;
   const transitions = iterations * numSteps * numEnvs;
   agent.dispose();
-  optimizer.dispose();
   return {
     envStepsPerS: transitions / seconds,
     updateSamplesPerS: (transitions * config.updateEpochs) / (updateMs / 1000),

@@ -252,19 +252,14 @@ export function ppoUpdate(
   const variables = agent.variables();
   const totals = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradientSteps: 0 };
   const order = Int32Array.from({ length: batch }, (_, i) => i);
-  const pick = new MinibatchBuffers(
-    minibatch,
-    rollout.observationSize,
-    agent.actor.spec.outputSize,
-    config.normAdvantages,
-  );
+  const pick = new MinibatchBuffers(minibatch, rollout.observationSize, config.normAdvantages);
   for (let epoch = 0; epoch < config.updateEpochs; epoch++) {
     random.shuffle(order as unknown as number[]);
     let stop = false;
     for (let start = 0; start + minibatch <= batch; start += minibatch) {
       // Rows are copied into the minibatch in JavaScript: cheaper than six tf.gather calls.
       pick.fill(rollout, gae, order, start);
-      const stats = tf.tidy(() => minibatchStep(agent, optimizer, variables, pick.tensors(), config));
+      const stats = tf.tidy(() => minibatchStep(agent, optimizer, variables, pick.minibatch(), config));
       totals.policyLoss += stats.policyLoss;
       totals.valueLoss += stats.valueLoss;
       totals.entropy += stats.entropy;
@@ -289,14 +284,17 @@ export function ppoUpdate(
   };
 }
 
-export interface BatchTensors {
+/** A minibatch: the observations as a tensor (the networks' input), the rest as the loss head reads them. */
+export interface Minibatch {
   observations: tf.Tensor2D;
-  /** One-hot rows of the actions taken (minibatch × actions). */
-  actionMask: tf.Tensor2D;
-  logProbs: tf.Tensor1D;
-  values: tf.Tensor1D;
-  advantages: tf.Tensor1D;
-  returns: tf.Tensor1D;
+  /** The action taken in each row. */
+  actions: Int32Array;
+  /** Log-probabilities of those actions under the policy that collected them. */
+  logProbs: Float32Array;
+  /** The critic's values at collection. */
+  values: Float32Array;
+  advantages: Float32Array;
+  returns: Float32Array;
 }
 
 /** Per-minibatch advantage normalisation to mean 0, std 1 (population std, + 1e-8). */
@@ -313,7 +311,7 @@ function normaliseInPlace(values: Float32Array): void {
 /** Preallocated minibatch arrays, refilled from the shuffled rollout for every gradient step. */
 class MinibatchBuffers {
   private readonly observations: Float32Array;
-  private readonly actionMask: Float32Array;
+  private readonly actions: Int32Array;
   private readonly logProbs: Float32Array;
   private readonly values: Float32Array;
   private readonly advantages: Float32Array;
@@ -322,11 +320,10 @@ class MinibatchBuffers {
   constructor(
     private readonly size: number,
     private readonly observationSize: number,
-    private readonly actionCount: number,
     private readonly normaliseAdvantages: boolean,
   ) {
     this.observations = new Float32Array(size * observationSize);
-    this.actionMask = new Float32Array(size * actionCount);
+    this.actions = new Int32Array(size);
     this.logProbs = new Float32Array(size);
     this.values = new Float32Array(size);
     this.advantages = new Float32Array(size);
@@ -343,8 +340,7 @@ class MinibatchBuffers {
     for (let k = 0; k < this.size; k++) {
       const i = order[start + k]!;
       this.observations.set(rollout.observations.subarray(i * width, (i + 1) * width), k * width);
-      this.actionMask.fill(0, k * this.actionCount, (k + 1) * this.actionCount);
-      this.actionMask[k * this.actionCount + rollout.actions[i]!] = 1;
+      this.actions[k] = rollout.actions[i]!;
       this.logProbs[k] = rollout.logProbs[i]!;
       this.values[k] = rollout.values[i]!;
       this.advantages[k] = gae.advantages[i]!;
@@ -353,15 +349,15 @@ class MinibatchBuffers {
     if (this.normaliseAdvantages) normaliseInPlace(this.advantages);
   }
 
-  /** Tensors of the current contents; call inside tf.tidy. */
-  tensors(): BatchTensors {
+  /** The current contents; the observations' tensor is made here, so call inside tf.tidy. */
+  minibatch(): Minibatch {
     return {
       observations: tf.tensor2d(this.observations, [this.size, this.observationSize]),
-      actionMask: tf.tensor2d(this.actionMask, [this.size, this.actionCount]),
-      logProbs: tf.tensor1d(this.logProbs),
-      values: tf.tensor1d(this.values),
-      advantages: tf.tensor1d(this.advantages),
-      returns: tf.tensor1d(this.returns),
+      actions: this.actions,
+      logProbs: this.logProbs,
+      values: this.values,
+      advantages: this.advantages,
+      returns: this.returns,
     };
   }
 }
@@ -370,72 +366,150 @@ function minibatchStep(
   agent: PpoAgent,
   optimizer: FlatAdam,
   variables: tf.Variable[],
-  minibatch: BatchTensors,
+  minibatch: Minibatch,
   config: PpoConfig,
 ): Omit<UpdateStats, 'gradientSteps'> {
   let terms: LossTerms | undefined;
   const { grads } = tf.variableGrads(() => {
     terms = ppoLoss(agent, minibatch, config);
-    for (const tensor of Object.values(terms)) tf.keep(tensor);
     return terms.loss;
   }, variables);
   optimizer.apply(grads, config.maxGradNorm);
-  const read = (tensor: tf.Tensor) => tensor.dataSync()[0]!;
-  const stats = {
-    policyLoss: read(terms!.policyLoss),
-    valueLoss: read(terms!.valueLoss),
-    entropy: read(terms!.entropy),
-    approxKl: read(terms!.approxKl),
-    clipFraction: read(terms!.clipFraction),
-  };
-  for (const tensor of Object.values(terms!)) tensor.dispose();
+  const { loss: _loss, ...stats } = terms!;
   return stats;
 }
 
 export interface LossTerms {
   loss: tf.Scalar;
-  policyLoss: tf.Tensor;
-  valueLoss: tf.Tensor;
-  entropy: tf.Tensor;
-  approxKl: tf.Tensor;
-  clipFraction: tf.Tensor;
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  /** k3 estimator of KL(old ‖ new) (Schulman, "Approximating KL Divergence", 2020). */
+  approxKl: number;
+  /** Share of rows whose ratio left [1 − ε, 1 + ε]. */
+  clipFraction: number;
 }
 
 /**
  * The PPO loss of a minibatch (paper eq. 9, as a loss to minimise):
- * L = −mean(min(r·Â, clip(r, 1 − ε, 1 + ε)·Â)) + c1·L_V − c2·H, r = π(a|s) / π_old(a|s).
+ * L = −mean(min(r·Â, clip(r, 1 − ε, 1 + ε)·Â)) + c1·L_V − c2·H, r = π(a|s) / π_old(a|s),
+ * L_V = ½·mean(max((V − R)², (V_old + clip(V − V_old, ±ε) − R)²)) (the second term when
+ * `clipValueLoss`). The networks run as TF.js ops; the loss on their outputs is `ppoHead`.
  */
-export function ppoLoss(agent: PpoAgent, batch: BatchTensors, config: PpoConfig): LossTerms {
+export function ppoLoss(agent: PpoAgent, batch: Minibatch, config: PpoConfig): LossTerms {
   // Advantages arrive normalised (MinibatchBuffers does it in JavaScript when normAdvantages).
-  const advantages = batch.advantages;
-  const logProbsAll = tf.logSoftmax(agent.actor.apply(batch.observations));
-  const newLogProbs = tf.sum(tf.mul(logProbsAll, batch.actionMask), 1);
-  const entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(logProbsAll), logProbsAll), 1)));
-  const logRatio = tf.sub(newLogProbs, batch.logProbs);
-  const ratio = tf.exp(logRatio);
-  const unclipped = tf.mul(tf.neg(advantages), ratio);
-  const clipped = tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - config.clipCoef, 1 + config.clipCoef));
-  const policyLoss = tf.mean(tf.maximum(unclipped, clipped));
-  const newValues = tf.reshape(agent.critic.apply(batch.observations), [-1]);
-  let valueError = tf.square(tf.sub(newValues, batch.returns));
-  if (config.clipValueLoss) {
-    const delta = tf.clipByValue(tf.sub(newValues, batch.values), -config.clipCoef, config.clipCoef);
-    valueError = tf.maximum(valueError, tf.square(tf.sub(tf.add(batch.values, delta), batch.returns)));
-  }
-  const valueLoss = tf.mul(0.5, tf.mean(valueError));
-  const loss = tf.add(
-    tf.sub(policyLoss, tf.mul(config.entCoef, entropy)),
-    tf.mul(config.vfCoef, valueLoss),
-  ) as tf.Scalar;
-  return {
-    loss,
-    policyLoss,
-    valueLoss,
-    entropy,
-    // k3 estimator of KL(old ‖ new) (Schulman, "Approximating KL Divergence", 2020).
-    approxKl: tf.mean(tf.sub(tf.sub(ratio, 1), logRatio)),
-    clipFraction: tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clipCoef), 'float32')),
-  };
+  return ppoHead(
+    agent.actor.apply(batch.observations),
+    agent.critic.apply(batch.observations),
+    batch,
+    config,
+  );
+}
+
+/**
+ * The loss from the networks' outputs (logits, minibatch × actions; values, minibatch × 1) to the
+ * scalar, forward and gradient written out in JavaScript over the minibatch's rows: as TF.js ops
+ * it was ~80 small operations per step (log-softmax, ratio, clipping, maxima, means and their
+ * gradients), each paying the backend's per-operation cost on a few hundred numbers. The gradient,
+ * per row i and action j, with p = softmax(z), a the action taken, g_i the surrogate's slope in r
+ * (−Â where the unclipped term is the larger, else −Â inside the clip range and 0 outside, as
+ * TF.js's maximum and clipByValue give it):
+ *   ∂L/∂z_ij = [g_i·r_i·(1[j = a] − p_j) + c2·p_j·(log p_j + H_i)] / B,
+ *   ∂L/∂V_i = c1·(V_i − R_i or, clipped, V_clip,i − R_i inside the clip range, else 0) / B.
+ * Checked against TF.js's automatic gradient of the same loss as ops (test/rl/ppo.test.ts).
+ */
+export function ppoHead(
+  logits: tf.Tensor,
+  values: tf.Tensor,
+  batch: Omit<Minibatch, 'observations'>,
+  config: PpoConfig,
+): LossTerms {
+  const size = batch.actions.length;
+  const actionCount = logits.shape[1]!;
+  const epsilon = config.clipCoef;
+  const terms = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0 };
+  const head = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, v] = args as [tf.Tensor, tf.Tensor];
+    const zs = z.dataSync();
+    const vs = v.dataSync();
+    const gradZ = new Float32Array(size * actionCount);
+    const gradV = new Float32Array(size);
+    const logP = new Float64Array(actionCount);
+    let policy = 0;
+    let value = 0;
+    let entropy = 0;
+    let kl = 0;
+    let clipped = 0;
+    for (let i = 0; i < size; i++) {
+      const row = i * actionCount;
+      let max = -Infinity;
+      for (let j = 0; j < actionCount; j++) max = Math.max(max, zs[row + j]!);
+      let sum = 0;
+      for (let j = 0; j < actionCount; j++) sum += Math.exp(zs[row + j]! - max);
+      const logSum = max + Math.log(sum);
+      let h = 0;
+      for (let j = 0; j < actionCount; j++) {
+        logP[j] = zs[row + j]! - logSum;
+        h -= Math.exp(logP[j]!) * logP[j]!;
+      }
+      const action = batch.actions[i]!;
+      const logRatio = logP[action]! - batch.logProbs[i]!;
+      const ratio = Math.exp(logRatio);
+      const advantage = batch.advantages[i]!;
+      const clippedRatio = Math.min(Math.max(ratio, 1 - epsilon), 1 + epsilon);
+      const unclippedTerm = -advantage * ratio;
+      const clippedTerm = -advantage * clippedRatio;
+      let slope: number;
+      if (unclippedTerm >= clippedTerm) {
+        policy += unclippedTerm;
+        slope = -advantage;
+      } else {
+        policy += clippedTerm;
+        slope = ratio >= 1 - epsilon && ratio <= 1 + epsilon ? -advantage : 0;
+      }
+      entropy += h;
+      kl += ratio - 1 - logRatio;
+      if (Math.abs(ratio - 1) > epsilon) clipped++;
+      for (let j = 0; j < actionCount; j++) {
+        const p = Math.exp(logP[j]!);
+        gradZ[row + j] =
+          (slope * ratio * ((j === action ? 1 : 0) - p) + config.entCoef * p * (logP[j]! + h)) / size;
+      }
+
+      const current = vs[i]!;
+      const target = batch.returns[i]!;
+      let error = (current - target) ** 2;
+      let slopeV = current - target;
+      if (config.clipValueLoss) {
+        const old = batch.values[i]!;
+        const delta = current - old;
+        const near = old + Math.min(Math.max(delta, -epsilon), epsilon);
+        const errorClipped = (near - target) ** 2;
+        if (errorClipped > error) {
+          error = errorClipped;
+          slopeV = delta >= -epsilon && delta <= epsilon ? near - target : 0;
+        }
+      }
+      value += error;
+      // ½·c1·mean(error): d/dV = c1·(V − R)/B.
+      gradV[i] = (config.vfCoef * slopeV) / size;
+    }
+    terms.policyLoss = policy / size;
+    terms.valueLoss = (0.5 * value) / size;
+    terms.entropy = entropy / size;
+    terms.approxKl = kl / size;
+    terms.clipFraction = clipped / size;
+    const loss = terms.policyLoss - config.entCoef * terms.entropy + config.vfCoef * terms.valueLoss;
+    return {
+      value: tf.scalar(loss),
+      gradFunc: (dy: tf.Tensor) => [
+        tf.mul(dy, tf.tensor(gradZ, z.shape)),
+        tf.mul(dy, tf.tensor(gradV, v.shape)),
+      ],
+    };
+  });
+  const loss = head(logits, values) as tf.Scalar;
+  return { loss, ...terms };
 }
 
 /** Replaces logits by log-probabilities (log-softmax, max-shifted for stability). */

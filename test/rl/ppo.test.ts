@@ -7,9 +7,10 @@ import {
   createOptimizer,
   DEFAULT_PPO_CONFIG,
   PpoAgent,
+  ppoHead,
   ppoLoss,
   ppoUpdate,
-  type BatchTensors,
+  type Minibatch,
   type PpoConfig,
 } from '../../src/rl/ppo.js';
 import { Random } from '../../src/rl/random.js';
@@ -69,24 +70,75 @@ describeDatabaseIndependent('GAE', () => {
 describeDatabaseIndependent('PPO loss', () => {
   const config: PpoConfig = { ...DEFAULT_PPO_CONFIG, clipCoef: 0.2, entCoef: 0.01 };
 
-  function batch(random: Random, size: number, observationSize: number): BatchTensors {
+  /** `spread`: how far the old log-probabilities and values sit from the networks' (clipping). */
+  function batch(random: Random, size: number, observationSize: number, spread = 0.05): Minibatch {
     const obs = Float32Array.from({ length: size * observationSize }, () => random.normal());
     return {
       observations: tf.tensor2d(obs, [size, observationSize]),
-      actionMask: tf.oneHot(
-        tf.tensor1d(
-          Int32Array.from({ length: size }, () => random.int(3)),
-          'int32',
-        ),
-        3,
-      ) as tf.Tensor2D,
-      logProbs: tf.tensor1d(
-        Float32Array.from({ length: size }, () => Math.log(1 / 3) + random.normal() * 0.05),
-      ),
-      values: tf.tensor1d(Float32Array.from({ length: size }, () => random.normal())),
-      advantages: tf.tensor1d(Float32Array.from({ length: size }, () => random.normal())),
-      returns: tf.tensor1d(Float32Array.from({ length: size }, () => random.normal())),
+      actions: Int32Array.from({ length: size }, () => random.int(3)),
+      logProbs: Float32Array.from({ length: size }, () => Math.log(1 / 3) + random.normal() * spread),
+      values: Float32Array.from({ length: size }, () => random.normal() * spread),
+      advantages: Float32Array.from({ length: size }, () => random.normal()),
+      returns: Float32Array.from({ length: size }, () => random.normal()),
     };
+  }
+
+  /** The same loss as TF.js operations (CleanRL's formulation), differentiated by TF.js. */
+  function referenceLoss(logits: tf.Tensor2D, values: tf.Tensor, data: Minibatch, c: PpoConfig): tf.Scalar {
+    const advantages = tf.tensor1d(data.advantages);
+    const logProbsAll = tf.logSoftmax(logits);
+    const mask = tf.oneHot(tf.tensor1d(data.actions, 'int32'), logits.shape[1]);
+    const newLogProbs = tf.sum(tf.mul(logProbsAll, mask), 1);
+    const entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(logProbsAll), logProbsAll), 1)));
+    const ratio = tf.exp(tf.sub(newLogProbs, tf.tensor1d(data.logProbs)));
+    const unclipped = tf.mul(tf.neg(advantages), ratio);
+    const clipped = tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - c.clipCoef, 1 + c.clipCoef));
+    const policyLoss = tf.mean(tf.maximum(unclipped, clipped));
+    const newValues = tf.reshape(values, [-1]);
+    const returns = tf.tensor1d(data.returns);
+    const old = tf.tensor1d(data.values);
+    let valueError = tf.square(tf.sub(newValues, returns));
+    if (c.clipValueLoss) {
+      const delta = tf.clipByValue(tf.sub(newValues, old), -c.clipCoef, c.clipCoef);
+      valueError = tf.maximum(valueError, tf.square(tf.sub(tf.add(old, delta), returns)));
+    }
+    const valueLoss = tf.mul(0.5, tf.mean(valueError));
+    return tf.add(tf.sub(policyLoss, tf.mul(c.entCoef, entropy)), tf.mul(c.vfCoef, valueLoss)) as tf.Scalar;
+  }
+
+  for (const clipValueLoss of [true, false]) {
+    it(`has the loss and gradient of TF.js's own differentiation of the same loss as operations (value clipping ${clipValueLoss ? 'on' : 'off'})`, () => {
+      const random = new Random(`head-${clipValueLoss}`);
+      const c = { ...config, clipValueLoss, entCoef: 0.05, vfCoef: 0.7 };
+      // Old log-probabilities and values far from the current ones: both clips are active on many rows.
+      const data = batch(random, 256, 4, 0.6);
+      const logits = tf.tensor2d(
+        Float32Array.from({ length: 256 * 3 }, () => random.normal()),
+        [256, 3],
+      );
+      const values = tf.tensor2d(
+        Float32Array.from({ length: 256 }, () => random.normal() * 0.6),
+        [256, 1],
+      );
+      const fused = tf.grads((z: tf.Tensor, v: tf.Tensor) => ppoHead(z, v, data, c).loss);
+      const reference = tf.grads((z: tf.Tensor, v: tf.Tensor) => referenceLoss(z as tf.Tensor2D, v, data, c));
+      const [fz, fv] = fused([logits, values]);
+      const [rz, rv] = reference([logits, values]);
+      const close = (a: tf.Tensor, b: tf.Tensor) => {
+        const x = a.dataSync();
+        const y = b.dataSync();
+        expect(x.length).toBe(y.length);
+        for (let i = 0; i < x.length; i++)
+          expect(Math.abs(x[i]! - y[i]!)).toBeLessThan(1e-6 + 1e-4 * Math.abs(y[i]!));
+      };
+      close(fz!, rz!);
+      close(fv!, rv!);
+      const terms = ppoHead(logits, values, data, c);
+      expect(terms.loss.dataSync()[0]!).toBeCloseTo(referenceLoss(logits, values, data, c).dataSync()[0]!, 5);
+      // Clipping was exercised: some rows left the ratio's range.
+      expect(terms.clipFraction).toBeGreaterThan(0.2);
+      expect(terms.clipFraction).toBeLessThan(0.9);
+    });
   }
 
   it('has gradients equal to finite differences', () => {
@@ -189,7 +241,6 @@ describeDatabaseIndependent('PPO learning', () => {
     }
     const weights = agent.readWeights();
     agent.dispose();
-    optimizer.dispose();
     return { meanReward, weights };
   }
 

@@ -38,25 +38,33 @@ describe.skipIf(!SERVER_URL)('two scheduler processes on one server database', (
         }),
       );
     }
+    // A tick is the queue job pg-boss made for it (its send happens within the tick's minute); the
+    // run's own row can be made later, when a busy worker takes the job, so it does not say which
+    // tick it belongs to. Each run row names its queue job (a unique column).
     const ticks = async () =>
       (
         await test.db.query<{ minute: Date; runs: number }>(
-          `SELECT date_trunc('minute', created_at) AS minute, count(*)::int AS runs FROM retraining_jobs
-           WHERE trigger = 'schedule' GROUP BY 1 ORDER BY 1`,
+          `SELECT date_trunc('minute', q.created_on) AS minute, count(*)::int AS runs
+           FROM retraining_jobs r JOIN ${bossSchema}.job q ON q.id = r.queue_job_id
+           WHERE r.trigger = 'schedule' GROUP BY 1 ORDER BY 1`,
         )
       ).rows;
     // pg-boss checks schedules about every 30 s: a tick's job appears within a minute of it.
     const deadline = Date.now() + 150_000;
-    while (Date.now() < deadline && (await ticks()).length < 2) await new Promise((r) => setTimeout(r, 1000));
+    // (Until a worker has started, pg-boss's schema does not exist yet.)
+    while (Date.now() < deadline && (await ticks().catch(() => [])).length < 2)
+      await new Promise((r) => setTimeout(r, 1000));
     await new Promise((r) => setTimeout(r, 5000));
     const rows = await ticks();
     expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(rows.map((row) => row.runs)).toEqual(rows.map(() => 1));
     // Each tick ran (and was rightly skipped: no market data) on one of the two workers.
-    const runs = await test.db.query<{ status: string; error: string }>(
-      `SELECT status, error FROM retraining_jobs WHERE trigger = 'schedule'`,
+    const runs = await test.db.query<{ status: string; error: string; queue_job_id: string | null }>(
+      `SELECT status, error, queue_job_id FROM retraining_jobs WHERE trigger = 'schedule'`,
     );
-    for (const run of runs.rows)
+    expect(runs.rows.every((run) => run.queue_job_id !== null)).toBe(true);
+    expect(runs.rows.length).toBe(rows.reduce((sum, row) => sum + row.runs, 0));
+    for (const { queue_job_id: _queueJobId, ...run } of runs.rows)
       expect(run).toMatchObject({ status: 'skipped', error: expect.stringMatching(/^no market bars/) });
   }, 200_000);
 });

@@ -38,7 +38,7 @@ export interface TrainingConfig {
   algorithm: 'ppo' | 'cppo';
   /** PPO iterations (one rollout and its update each): the retraining config's `epochs`. */
   iterations: number;
-  /** Validations without improvement before stopping: `earlyStoppingPatience`. */
+  /** Validations in a row significantly below the best (see `selectionTolerance`) before stopping: `earlyStoppingPatience`. */
   patience: number;
   /**
    * No early stop before this iteration (default 0). Early in training the validation score is
@@ -216,14 +216,17 @@ export async function trainOnSeries(
         validationSharpe = validationScore(agent.readWeights(), validation, config) ?? -Infinity;
         const improved = best === null || validationSharpe > best;
         if (improved) best = validationSharpe;
-        sinceBest = improved ? 0 : sinceBest + 1;
         // The one-standard-error rule (Hastie, Tibshirani & Friedman, ESL §7.10): the validation
         // maximum over many checkpoints is mostly selection noise, so the latest checkpoint that is
-        // statistically as good, trained longest at the annealed step size, is kept.
+        // statistically as good, trained longest at the annealed step size, is kept. The same test
+        // drives patience: training stops after `patience` validations in a row that are
+        // significantly below the best, not after `patience` that merely fail to beat a lucky
+        // maximum (on the demo market that rule stopped first models at 25–50 of 100 iterations
+        // while their validation score was still rising, and half of them were rejected).
         const tolerance = config.selectionTolerance * sharpeStandardError(best!, validationBars, config);
-        if (improved || (tolerance > 0 && validationSharpe >= best! - tolerance)) {
-          kept = { sharpe: validationSharpe, iteration, weights: agent.readWeights() };
-        }
+        const asGood = improved || (tolerance > 0 && validationSharpe >= best! - tolerance);
+        sinceBest = asGood ? 0 : sinceBest + 1;
+        if (asGood) kept = { sharpe: validationSharpe, iteration, weights: agent.readWeights() };
       }
       const progress: TrainingProgress = {
         iteration,

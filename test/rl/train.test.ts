@@ -130,7 +130,9 @@ describeDatabaseIndependent('training', () => {
         onProgress: () => controller.abort(),
       }),
     ).rejects.toBeInstanceOf(CancelledError);
-    const early = await trainPolicy({ bars, config: small({ iterations: 40, patience: 2 }) });
+    // selectionTolerance 0: patience counts every validation that does not beat the best.
+    const strictly = { patience: 2, selectionTolerance: 0 };
+    const early = await trainPolicy({ bars, config: small({ iterations: 40, ...strictly }) });
     expect(early.stoppedEarly).toBe(true);
     expect(early.iterationsRun).toBeLessThan(40);
     expect(early.bestIteration).toBeLessThanOrEqual(early.iterationsRun);
@@ -138,10 +140,40 @@ describeDatabaseIndependent('training', () => {
     expect(early.iterationsRun).toBeLessThan(12);
     const floor = await trainPolicy({
       bars,
-      config: small({ iterations: 40, patience: 2, minIterations: 12 }),
+      config: small({ iterations: 40, ...strictly, minIterations: 12 }),
     });
     expect(floor.iterationsRun).toBeGreaterThanOrEqual(12);
     expect(floor.history.slice(0, early.iterationsRun)).toEqual(early.history);
+  });
+
+  it('counts patience only for validations significantly below the best (selectionTolerance standard errors)', async () => {
+    const strict = await trainPolicy({
+      bars,
+      config: small({ iterations: 40, patience: 2, selectionTolerance: 0 }),
+    });
+    const tolerant = await trainPolicy({
+      bars,
+      config: small({ iterations: 40, patience: 2, selectionTolerance: 1 }),
+    });
+    // The same seed takes the same path; only the stopping rule differs.
+    expect(tolerant.history.slice(0, strict.iterationsRun)).toEqual(strict.history);
+    const validationBars = tolerant.validation.reduce((sum, s) => sum + s.returns.length - s.firstRow, 0);
+    let best = -Infinity;
+    let below = 0;
+    let expectedStop = 40;
+    for (const progress of tolerant.history) {
+      const score = progress.validationSharpe!;
+      best = Math.max(best, score);
+      const band = sharpeStandardError(best, validationBars, { periodsPerYear: PERIODS_5M });
+      below = score >= best - band ? 0 : below + 1;
+      if (below >= 2) {
+        expectedStop = progress.iteration;
+        break;
+      }
+    }
+    expect(tolerant.iterationsRun).toBe(expectedStop);
+    // A lucky maximum no longer ends the run: validations within the band keep it going.
+    expect(tolerant.iterationsRun).toBeGreaterThan(strict.iterationsRun);
   });
 
   it('waits a trial length before stopping early in the product config (a quarter of epochs, at least 8)', () => {

@@ -4,6 +4,7 @@
  */
 import { benchDrift } from './drift.js';
 import { benchFeatures } from './features.js';
+import { benchFirstModel } from './first-model.js';
 import { benchHpoScaling } from './hpo-scaling.js';
 import { benchInference } from './inference.js';
 import { benchIngest } from './ingest.js';
@@ -16,6 +17,7 @@ import { benchValidate } from './validate.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, number>>> = {
   features: benchFeatures,
+  first_model: benchFirstModel,
   drift: benchDrift,
   hpo_scaling: benchHpoScaling,
   ingest: benchIngest,

@@ -19,15 +19,15 @@ const NOW = new Date('2026-11-25T21:30:00Z');
 /**
  * The whole demo market (233 sessions since 2026-01-05). The gates need 30 trades on the held-out
  * last 20 %; the risk-averse default agent trades only where it has an edge, and on 60 days' held-out
- * bars even the best known policy makes just 50 trades (on these 330 days: 578). With 40 iterations
- * the first candidate passes the gates for 9 of seeds 1–16 here (the old, risk-neutral defaults on
- * 60 days: 5 of 16); seed 10 is one of them: 96 trades, profit factor 2.28, win rate 0.51.
+ * bars even the best known policy makes just 50 trades. With 40 iterations the first candidate
+ * passes the gates for 4 of seeds 1–7 here (session 8's demo market); seed 5 is one of them:
+ * 84 trades, profit factor 6.85, win rate 0.83.
  */
 const SMALL: RetrainingConfigInput = {
   dataCollection: { lookbackDays: 330 },
   training: { epochs: 40, batchSize: 256, hyperparameterOptimization: { enabled: false } },
 };
-const FIRST_MODEL_SEED = 10;
+const FIRST_MODEL_SEED = 5;
 /** For the runs whose assertions do not depend on the gates' verdict: 60 days train faster. */
 const SHORT_WINDOW: RetrainingConfigInput = { ...SMALL, dataCollection: { lookbackDays: 60 } };
 

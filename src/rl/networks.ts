@@ -59,14 +59,17 @@ export class Mlp {
     return new Mlp(spec, layers);
   }
 
-  /** The output for a batch of inputs, differentiable with respect to the variables. */
+  /**
+   * The output for a batch of inputs, differentiable with respect to the variables. The input is
+   * data (observations), not a parameter: no gradient is computed for it, which spares the first
+   * layer's input-gradient product in every update.
+   */
   apply(input: tf.Tensor2D): tf.Tensor2D {
     let x = input;
     this.layers.forEach((layer, index) => {
-      x =
-        index + 1 < this.layers.length
-          ? denseTanh(x, layer.kernel, layer.bias)
-          : dense(x, layer.kernel, layer.bias);
+      const hidden = index + 1 < this.layers.length;
+      if (index === 0) x = (hidden ? firstDenseTanh : firstDense)(x)(layer.kernel, layer.bias);
+      else x = (hidden ? denseTanh : dense)(x, layer.kernel, layer.bias);
     });
     return x;
   }
@@ -98,10 +101,34 @@ export class Mlp {
 }
 
 /**
- * x·W + b with its own gradient. On the wasm backend a matMul with transpose flags (what the
- * built-in gradient of a dense layer uses) is about 11× slower than an explicit transpose
- * followed by a plain matMul (measured, TF.js 4.22), so the gradient transposes first.
+ * Σ over the rows of dy (the gradient of a bias) as ones(1 × rows)·dy: on the wasm backend
+ * `tf.sum(dy, 0)` of a 256 × 64 gradient takes about 73 µs, the product about 18 µs (measured).
  */
+function sumRows(dy: tf.Tensor2D): tf.Tensor1D {
+  return tf.reshape(tf.matMul(tf.ones([1, dy.shape[0]]), dy), [dy.shape[1]]);
+}
+
+/** tanh(z) = 2·σ(2z) − 1: on wasm tf.tanh is about 8× slower than tf.sigmoid (measured). */
+function tanhBySigmoid(z: tf.Tensor2D): tf.Tensor2D {
+  return tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1) as tf.Tensor2D;
+}
+
+/**
+ * The gradients of x·W + b for the variables, from the gradient dz at the output: explicit
+ * transposes, because on the wasm backend a matMul with transpose flags (what the built-in gradient
+ * of a dense layer uses) is about 11× slower than a transpose followed by a plain matMul (measured,
+ * TF.js 4.22).
+ */
+function kernelAndBiasGradients(x: tf.Tensor2D, dz: tf.Tensor2D): [tf.Tensor2D, tf.Tensor1D] {
+  return [tf.matMul(tf.transpose(x), dz), sumRows(dz)];
+}
+
+/** The gradient of x·W + b for x. */
+function inputGradient(kernel: tf.Tensor2D, dz: tf.Tensor2D): tf.Tensor2D {
+  return tf.matMul(dz, tf.transpose(kernel));
+}
+
+/** x·W + b with its own gradient (see `kernelAndBiasGradients`). */
 const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
   save([x, kernel]);
@@ -109,12 +136,8 @@ const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     value: tf.add(tf.matMul(x, kernel), bias),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [savedX, savedKernel] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const dy2 = dy as tf.Tensor2D;
-      return [
-        tf.matMul(dy2, tf.transpose(savedKernel)),
-        tf.matMul(tf.transpose(savedX), dy2),
-        tf.sum(dy2, 0),
-      ];
+      const dz = dy as tf.Tensor2D;
+      return [inputGradient(savedKernel, dz), ...kernelAndBiasGradients(savedX, dz)];
     },
   };
 }) as unknown as (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
@@ -122,24 +145,59 @@ const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 /**
  * tanh(x·W + b), a hidden layer, as one operation with its own gradient. The update is bound by
  * TF.js's cost per operation, not by arithmetic: the bias goes into the fused matMul, tanh is
- * 2·σ(2z) − 1 (on wasm tf.tanh is about 8× slower than tf.sigmoid, measured), and the gradient
- * through it is dy·(1 − y²) from the saved output in three operations, where the chain rule
- * through the four operations of 2·σ(2z) − 1 took about twice as many.
+ * `tanhBySigmoid`, and the gradient through it is dy·(1 − y²) from the saved output in three
+ * operations, where the chain rule through the four operations of 2·σ(2z) − 1 took about twice as
+ * many.
  */
 const denseTanh = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  const z = tf.fused.matMul({ a: x, b: kernel, bias });
-  const y = tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1) as tf.Tensor2D;
+  const y = tanhBySigmoid(tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D);
   save([x, kernel, y]);
   return {
     value: y,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [savedX, savedKernel, savedY] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      const dz = tf.mul(dy, tf.sub(1, tf.square(savedY))) as tf.Tensor2D;
-      return [tf.matMul(dz, tf.transpose(savedKernel)), tf.matMul(tf.transpose(savedX), dz), tf.sum(dz, 0)];
+      const dz = tanhGradient(dy, savedY);
+      return [inputGradient(savedKernel, dz), ...kernelAndBiasGradients(savedX, dz)];
     },
   };
 }) as unknown as (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+function tanhGradient(dy: tf.Tensor, y: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(dy, tf.sub(1, tf.square(y))) as tf.Tensor2D;
+}
+
+type FirstLayer = (x: tf.Tensor2D) => (kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+/**
+ * The first layer of a network: its input is data, held by the closure (and saved for the
+ * gradient) rather than passed as an input of the operation, so backpropagation asks for no
+ * gradient of it.
+ */
+const firstDenseTanh: FirstLayer = (x) =>
+  tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const y = tanhBySigmoid(tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D);
+    save([x, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedX, savedY] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return kernelAndBiasGradients(savedX, tanhGradient(dy, savedY));
+      },
+    };
+  }) as unknown as (kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+const firstDense: FirstLayer = (x) =>
+  tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    save([x]);
+    return {
+      value: tf.add(tf.matMul(x, kernel), bias),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        kernelAndBiasGradients(saved[0] as tf.Tensor2D, dy as tf.Tensor2D),
+    };
+  }) as unknown as (kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
 
 /**
  * A (rows × cols) matrix with orthonormal rows or columns, times `gain`: QR (modified

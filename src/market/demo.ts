@@ -20,7 +20,7 @@ export const DEMO_START = new Date('2026-01-05T00:00:00Z');
  * stray). With the defaults even the known best policy won fewer than 45 % of its trades on some
  * first models' held-out stretch (0.41–0.48 from September 2026 to March 2027), under the default
  * `minWinRate` gate, and first models were rejected about half the time. Here the best policy wins
- * 0.68–0.75 of them; see docs/benchmarks.md, "First model on the demo market".
+ * 0.69–0.75 of them; see docs/benchmarks.md, `first_model`.
  */
 export const DEMO_MARKET: Readonly<Partial<SyntheticMarketOptions>> = Object.freeze({
   reversionSpeed: 0.2,

@@ -42,7 +42,7 @@ export function isTimeZone(zone: string): boolean {
 
 export const CRON_FIELD_NAMES = 'minute hour day month weekday';
 
-/** Why cron-parser (as pg-boss calls it) rejects the expression in `tz`, or undefined. */
+/** Why cron-parser (as the scheduler calls it) rejects the expression in `tz`, or undefined. */
 export function cronProblem(expression: string, tz = 'UTC'): string | undefined {
   const count = expression.trim().split(/\s+/).filter(Boolean).length;
   if (count !== 5) {

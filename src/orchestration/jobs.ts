@@ -1,9 +1,17 @@
 /**
  * Jobs on pg-boss 10 in the system's own PostgreSQL (embedded through the PGlite adapter, or a
  * server): the retraining queue, the hyperparameter trials, the monitoring tick and the cron
- * schedule. pg-boss fires a cron tick once however many processes keep the schedule (it sends with
- * a singleton key per tick), expires a job whose process died and retries it with backoff.
+ * schedule. pg-boss expires a job whose process died and retries it with backoff.
+ *
+ * The cron ticks are fired here, not by pg-boss's own schedules: those deduplicate a tick by the
+ * database's current minute when the send happens, so a check near a minute boundary could send a
+ * tick twice (seen on CI: two scheduler processes, one tick, two retrainings) or drop the next one.
+ * Every scheduler process checks every few seconds for the latest tick of each schedule and sends
+ * its job with an id derived from the tick's instant: pg-boss inserts a job id once, so a tick is
+ * one job however many processes send it, and a tick missed while no scheduler ran (a restart
+ * across it) still fires when one is back within `TICK_GRACE_SECONDS`.
  */
+import { createHash } from 'node:crypto';
 import parser from 'cron-parser';
 import PgBoss from 'pg-boss';
 import type { RetrainingConfig } from '../config/schema.js';
@@ -24,11 +32,25 @@ export const TRIALS_QUEUE = 'trials';
 const TRIAL_EXPIRE_SECONDS = 23 * 3600;
 /** How often the monitoring tick runs; each tick checks only when `checkIntervalHours` has passed. */
 export const MONITORING_TICK_CRON = '*/5 * * * *';
+/** A scheduler fires a tick it sees up to this long after its instant (pg-boss's own: 60 s). */
+export const TICK_GRACE_SECONDS = 600;
+/** How often each scheduler process looks for a due tick. */
+export const TICK_CHECK_SECONDS = 5;
 
 export interface RetrainingJobData {
   /** The retraining_jobs row created by whoever asked; absent for a cron tick. */
   jobId?: string;
   trigger: JobTrigger;
+  /** A cron tick's instant (ISO 8601); the tick's job id is derived from it. */
+  scheduledFor?: string;
+}
+
+/** A tick the scheduler sent: `sent` false when another process (or an earlier check) had sent it. */
+export interface FiredTick {
+  queue: string;
+  tick: Date;
+  jobId: string;
+  sent: boolean;
 }
 
 export interface JobQueueOptions {
@@ -39,6 +61,8 @@ export interface JobQueueOptions {
   logger: Logger;
   /** Keep cron schedules firing in this process (the scheduler role). Default true. */
   schedule?: boolean;
+  /** The scheduler's clock; default the database's (one clock for every process). */
+  now?: () => Promise<Date>;
   /** Run pg-boss maintenance (expiry, retention) in this process. Default true. */
   supervise?: boolean;
   /** A retraining job not finished after this long is expired and retried. Default 45 min. */
@@ -65,6 +89,14 @@ export class JobQueue {
   /** Set once this process works the retraining queue; then it takes trials too, when offered slots. */
   #working = false;
   #trialSlots: ((queue: JobQueue) => Promise<void>) | null = null;
+  /** The cron schedules this process fires (the scheduler role), by queue. */
+  #schedules = new Map<string, { cronExpression: string; timezone: string; data: object }>();
+  /** The latest tick this process sent (or saw sent), by queue: each is sent once per process. */
+  readonly #lastTicks = new Map<string, number>();
+  /** Each queue's ticks around the last check: valid while the clock stays in [at, next). */
+  readonly #tickWindows = new Map<string, { at: number; latest: Date | null; next: Date }>();
+  #ticker: NodeJS.Timeout | null = null;
+  #ticking: Promise<FiredTick[]> | null = null;
 
   private constructor(
     readonly boss: PgBoss,
@@ -76,7 +108,8 @@ export class JobQueue {
     const boss = new PgBoss({
       ...bossConnectionOptions(db, options.url),
       schema,
-      schedule: options.schedule ?? true,
+      // Cron ticks are fired by this class (see the top of the file), not by pg-boss's timekeeper.
+      schedule: false,
       supervise: options.supervise ?? true,
       ...(options.maintenanceIntervalSeconds
         ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }
@@ -132,20 +165,87 @@ export class JobQueue {
     return id;
   }
 
-  /** Keeps (or removes, when disabled) the retraining cron schedule and the monitoring tick. */
+  /**
+   * Keeps (or removes, when disabled) the retraining cron schedule and the monitoring tick; a
+   * scheduler process (the `schedule` option) checks for due ticks from now on.
+   */
   async applySchedule(config: RetrainingConfig): Promise<void> {
+    // Schedules an earlier version kept in pg-boss: a process of that version would fire them too.
+    await this.boss.unschedule(RETRAINING_QUEUE);
+    await this.boss.unschedule(MONITORING_QUEUE);
     const { schedule } = config;
-    if (schedule.enabled) {
-      await this.boss.schedule(
-        RETRAINING_QUEUE,
-        schedule.cronExpression,
-        { trigger: 'schedule' },
-        { tz: schedule.timezone },
+    this.#schedules = new Map();
+    this.#tickWindows.clear();
+    if (schedule.enabled)
+      this.#schedules.set(RETRAINING_QUEUE, {
+        cronExpression: schedule.cronExpression,
+        timezone: schedule.timezone,
+        data: { trigger: 'schedule' },
+      });
+    this.#schedules.set(MONITORING_QUEUE, {
+      cronExpression: MONITORING_TICK_CRON,
+      timezone: 'UTC',
+      data: {},
+    });
+    if ((this.options.schedule ?? true) && !this.#ticker) {
+      this.#ticker = setInterval(
+        () => void this.fireDueTicks().catch(() => undefined),
+        TICK_CHECK_SECONDS * 1000,
       );
-    } else {
-      await this.boss.unschedule(RETRAINING_QUEUE);
+      this.#ticker.unref();
+      await this.fireDueTicks().catch(() => undefined);
     }
-    await this.boss.schedule(MONITORING_QUEUE, MONITORING_TICK_CRON, {}, { tz: 'UTC' });
+  }
+
+  /**
+   * Sends the job of each schedule's latest tick at or before now, when it is at most
+   * `TICK_GRACE_SECONDS` old and this process has not sent it yet; pg-boss keeps one job per tick
+   * id, so of all the processes sending it one job is made. Failures are logged and tried again on
+   * the next check.
+   */
+  fireDueTicks(): Promise<FiredTick[]> {
+    // One check at a time: the interval does not pile up checks behind a slow database.
+    this.#ticking ??= this.#fireDueTicks().finally(() => {
+      this.#ticking = null;
+    });
+    return this.#ticking;
+  }
+
+  async #fireDueTicks(): Promise<FiredTick[]> {
+    const fired: FiredTick[] = [];
+    try {
+      const now = await (this.options.now?.() ?? this.#databaseNow());
+      for (const [queue, schedule] of this.#schedules) {
+        let window = this.#tickWindows.get(queue);
+        if (!window || now.getTime() < window.at || now.getTime() >= window.next.getTime()) {
+          window = { at: now.getTime(), ...ticksAround(schedule, now) };
+          this.#tickWindows.set(queue, window);
+        }
+        const tick = window.latest;
+        if (!tick || now.getTime() - tick.getTime() > TICK_GRACE_SECONDS * 1000) continue;
+        if (this.#lastTicks.get(queue) === tick.getTime()) continue;
+        const jobId = tickJobId(queue, tick);
+        const data =
+          queue === RETRAINING_QUEUE ? { ...schedule.data, scheduledFor: tick.toISOString() } : schedule.data;
+        const sent = (await this.boss.send(queue, data, { id: jobId })) !== null;
+        this.#lastTicks.set(queue, tick.getTime());
+        if (sent && queue === RETRAINING_QUEUE)
+          this.options.logger.info('scheduled retraining queued', {
+            scheduledFor: tick.toISOString(),
+            queueJobId: jobId,
+          });
+        fired.push({ queue, tick, jobId, sent });
+      }
+    } catch (error) {
+      this.options.logger.error('could not fire the scheduled ticks; tried again shortly', error as Error);
+      throw error;
+    }
+    return fired;
+  }
+
+  async #databaseNow(): Promise<Date> {
+    const { rows } = await this.boss.getDb().executeSql('SELECT now() AS now', []);
+    return new Date((rows[0] as { now: Date | string }).now);
   }
 
   /**
@@ -243,6 +343,9 @@ export class JobQueue {
 
   /** Stops taking jobs, waits for the running ones (up to `timeoutMs`), and closes pg-boss's connections. */
   async stop(timeoutMs = 30_000): Promise<void> {
+    clearInterval(this.#ticker ?? undefined);
+    this.#ticker = null;
+    await this.#ticking?.catch(() => undefined);
     await this.boss.stop({ graceful: true, wait: true, close: true, timeout: timeoutMs });
   }
 }
@@ -297,8 +400,48 @@ export function queueSettingsFromEnvironment(env: NodeJS.ProcessEnv): QueueSetti
 }
 
 /**
+ * The latest instant of a cron expression in its time zone at or before `at` (null when none
+ * falls in the look-back), as `nextRuns` counts them: walked forwards with cron-parser from
+ * `TICK_GRACE_SECONDS` plus two hours before `at`. cron-parser's `prev()` disagrees with `next()`
+ * around daylight-saving changes (it finds the repeated 02:30 of an autumn night a second time and
+ * misses the 03:30 that stands in for a spring night's missing 02:30), and so does `next()` from a
+ * start inside the repeated hour; from a start two hours back, a tick within the grace is the one
+ * the status shows.
+ */
+export function latestTick(
+  schedule: Pick<RetrainingConfig['schedule'], 'cronExpression' | 'timezone'>,
+  at: Date,
+): Date | null {
+  return ticksAround(schedule, at).latest;
+}
+
+/** `latestTick` and the first tick after `at`, from one walk (cron-parser takes milliseconds a step). */
+export function ticksAround(
+  schedule: Pick<RetrainingConfig['schedule'], 'cronExpression' | 'timezone'>,
+  at: Date,
+): { latest: Date | null; next: Date } {
+  const interval = parser.parseExpression(schedule.cronExpression, {
+    tz: schedule.timezone,
+    currentDate: new Date(at.getTime() - TICK_GRACE_SECONDS * 1000 - 2 * 3_600_000),
+  });
+  let latest: Date | null = null;
+  for (;;) {
+    const tick = interval.next().toDate();
+    if (tick.getTime() > at.getTime()) return { latest, next: tick };
+    latest = tick;
+  }
+}
+
+/** The job id of a queue's tick at `tick`: a UUID from a hash of both, the same in every process. */
+export function tickJobId(queue: string, tick: Date): string {
+  const hex = createHash('sha256').update(`${queue}@${tick.toISOString()}`).digest('hex');
+  // Version 8 (custom) with the RFC 4122 variant, so it is a well-formed UUID.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
  * The next `count` instants of a cron expression in its time zone after `from`, by cron-parser,
- * the library pg-boss fires schedules with.
+ * the library the scheduler fires ticks with.
  */
 export function nextRuns(
   schedule: Pick<RetrainingConfig['schedule'], 'cronExpression' | 'timezone'>,

@@ -38,18 +38,17 @@ describe.skipIf(!SERVER_URL)('two scheduler processes on one server database', (
         }),
       );
     }
-    // A tick is the queue job pg-boss made for it (its send happens within the tick's minute); the
-    // run's own row can be made later, when a busy worker takes the job, so it does not say which
-    // tick it belongs to. Each run row names its queue job (a unique column).
+    // A tick is the queue job a scheduler sent for it, which names the tick's instant; the run's
+    // own row can be made later, when a busy worker takes the job, and names its queue job.
     const ticks = async () =>
       (
-        await test.db.query<{ minute: Date; runs: number }>(
-          `SELECT date_trunc('minute', q.created_on) AS minute, count(*)::int AS runs
+        await test.db.query<{ tick: string; runs: number }>(
+          `SELECT q.data->>'scheduledFor' AS tick, count(*)::int AS runs
            FROM retraining_jobs r JOIN ${bossSchema}.job q ON q.id = r.queue_job_id
            WHERE r.trigger = 'schedule' GROUP BY 1 ORDER BY 1`,
         )
       ).rows;
-    // pg-boss checks schedules about every 30 s: a tick's job appears within a minute of it.
+    // Each scheduler checks every few seconds: a tick's job appears seconds after it.
     const deadline = Date.now() + 150_000;
     // (Until a worker has started, pg-boss's schema does not exist yet.)
     while (Date.now() < deadline && (await ticks().catch(() => [])).length < 2)
@@ -58,6 +57,8 @@ describe.skipIf(!SERVER_URL)('two scheduler processes on one server database', (
     const rows = await ticks();
     expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(rows.map((row) => row.runs)).toEqual(rows.map(() => 1));
+    // Ticks of '* * * * *': whole minutes, each one once.
+    for (const { tick } of rows) expect(tick).toMatch(/:00\.000Z$/);
     // Each tick ran (and was rightly skipped: no market data) on one of the two workers.
     const runs = await test.db.query<{ status: string; error: string; queue_job_id: string | null }>(
       `SELECT status, error, queue_job_id FROM retraining_jobs WHERE trigger = 'schedule'`,

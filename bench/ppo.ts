@@ -1,6 +1,7 @@
 /**
  * `ppo`: whole PPO training throughput (rollouts + updates: 16 environments, 4 update epochs,
- * minibatch 256, actor and critic 64-64) on the default backend, beside a plain baseline of the
+ * minibatch 256, actor and critic 64-64) on the default backend (the median of five runs of eight
+ * iterations), beside a plain baseline of the
  * same algorithm on the pure-JavaScript CPU backend with one environment; plus the update alone
  * and the backend's matrix-multiply rate.
  */
@@ -77,11 +78,23 @@ async function matmulGflops(): Promise<number> {
   return (runs * 2 * 256 * 64 * 64) / seconds / 1e9;
 }
 
+/** The run of median env steps/s among `windows` runs: this machine's speed drifts by ±30 % within minutes. */
+async function medianRate(
+  series: MarketSeries[],
+  windows: number,
+  iterations: number,
+): Promise<{ envStepsPerS: number; updateSamplesPerS: number }> {
+  const runs: { envStepsPerS: number; updateSamplesPerS: number }[] = [];
+  for (let i = 0; i < windows; i++) runs.push(await trainingRate('wasm', series, 16, iterations));
+  runs.sort((a, b) => a.envStepsPerS - b.envStepsPerS);
+  return runs[Math.floor(runs.length / 2)]!;
+}
+
 export async function benchPpo(): Promise<Record<string, number>> {
   const series = marketSeries();
   const baseline = await trainingRate('cpu', series, 1, 3);
   await trainingRate('wasm', series, 16, 2); // warm-up: wasm compilation, first kernels
-  const main = await trainingRate('wasm', series, 16, 10);
+  const main = await medianRate(series, 5, 8);
   return {
     env_steps_per_s: Math.round(main.envStepsPerS),
     update_samples_per_s: Math.round(main.updateSamplesPerS),

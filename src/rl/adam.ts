@@ -36,12 +36,29 @@ export class FlatAdam {
 
   /** Clips the gradients to a global L2 norm of `maxNorm`, then takes one Adam step. */
   apply(grads: tf.NamedTensorMap, maxNorm: number): void {
+    this.applyGradients(
+      this.variables.map((variable) => {
+        const gradient = grads[variable.name];
+        if (!gradient) throw new Error(`no gradient for variable ${variable.name}`);
+        return gradient;
+      }),
+      maxNorm,
+    );
+  }
+
+  /** `apply` with the gradients in the order of the variables given to the constructor. */
+  applyGradients(grads: readonly tf.Tensor[], maxNorm: number): void {
+    if (grads.length !== this.variables.length)
+      throw new Error(`expected ${this.variables.length} gradients, got ${grads.length}`);
     this.step++;
     const { m, v, gradients, weights, offsets, beta1, beta2, epsilon } = this;
     // The variables are read every step, not cached: a warm start or a restore may assign them.
     this.variables.forEach((variable, i) => {
-      const gradient = grads[variable.name];
-      if (!gradient) throw new Error(`no gradient for variable ${variable.name}`);
+      const gradient = grads[i]!;
+      if (gradient.size !== variable.size)
+        throw new Error(
+          `gradient ${i} has ${gradient.size} values for variable ${variable.name} of ${variable.size}`,
+        );
       gradients.set(gradient.dataSync() as Float32Array, offsets[i]);
       weights.set(variable.dataSync() as Float32Array, offsets[i]);
     });

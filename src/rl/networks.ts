@@ -74,6 +74,44 @@ export class Mlp {
     return x;
   }
 
+  /**
+   * The forward pass of a gradient step with its backward pass written out, without TF.js's
+   * autograd tape: the same operations and values as `apply` and the gradients of its custom
+   * layers, but no tape to record, no identity and reshape operations of `tf.customGrad`, and the
+   * first layer's kernel gradient from `inputT` (the input transposed, which the caller builds
+   * when it builds the input) instead of a transpose. `backward(dOutput)` returns the gradients
+   * of `variables()`, in that order. Call both inside one `tf.tidy`.
+   */
+  trainingPass(
+    input: tf.Tensor2D,
+    inputT: tf.Tensor2D,
+  ): { output: tf.Tensor2D; backward: (dOutput: tf.Tensor2D) => tf.Tensor[] } {
+    const inputs: tf.Tensor2D[] = [];
+    const outputs: tf.Tensor2D[] = [];
+    let x = input;
+    this.layers.forEach((layer, index) => {
+      inputs.push(x);
+      x =
+        index + 1 < this.layers.length
+          ? tanhBySigmoid(tf.fused.matMul({ a: x, b: layer.kernel, bias: layer.bias }) as tf.Tensor2D)
+          : tf.add(tf.matMul(x, layer.kernel), layer.bias);
+      outputs.push(x);
+    });
+    const backward = (dOutput: tf.Tensor2D): tf.Tensor[] => {
+      const grads: tf.Tensor[] = new Array<tf.Tensor>(2 * this.layers.length);
+      let dy = dOutput;
+      for (let index = this.layers.length - 1; index >= 0; index--) {
+        const layer = this.layers[index]!;
+        const dz = index + 1 < this.layers.length ? tanhGradient(dy, outputs[index]!) : dy;
+        grads[2 * index] = tf.matMul(index === 0 ? inputT : tf.transpose(inputs[index]!), dz);
+        grads[2 * index + 1] = sumRows(dz);
+        if (index > 0) dy = inputGradient(layer.kernel, dz);
+      }
+      return grads;
+    };
+    return { output: x, backward };
+  }
+
   variables(): tf.Variable[] {
     return this.layers.flatMap((layer) => [layer.kernel, layer.bias]);
   }

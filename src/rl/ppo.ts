@@ -249,7 +249,6 @@ export function ppoUpdate(
 ): UpdateStats {
   const batch = rollout.numSteps * rollout.numEnvs;
   const minibatch = Math.min(config.minibatchSize, batch);
-  const variables = agent.variables();
   const totals = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradientSteps: 0 };
   const order = Int32Array.from({ length: batch }, (_, i) => i);
   const pick = new MinibatchBuffers(minibatch, rollout.observationSize, config.normAdvantages);
@@ -259,7 +258,7 @@ export function ppoUpdate(
     for (let start = 0; start + minibatch <= batch; start += minibatch) {
       // Rows are copied into the minibatch in JavaScript: cheaper than six tf.gather calls.
       pick.fill(rollout, gae, order, start);
-      const stats = tf.tidy(() => minibatchStep(agent, optimizer, variables, pick.minibatch(), config));
+      const stats = tf.tidy(() => minibatchStep(agent, optimizer, pick.minibatch(), config));
       totals.policyLoss += stats.policyLoss;
       totals.valueLoss += stats.valueLoss;
       totals.entropy += stats.entropy;
@@ -287,6 +286,8 @@ export function ppoUpdate(
 /** A minibatch: the observations as a tensor (the networks' input), the rest as the loss head reads them. */
 export interface Minibatch {
   observations: tf.Tensor2D;
+  /** The observations transposed (observation size × rows), for the first layers' kernel gradients. */
+  observationsT?: tf.Tensor2D;
   /** The action taken in each row. */
   actions: Int32Array;
   /** Log-probabilities of those actions under the policy that collected them. */
@@ -311,6 +312,7 @@ function normaliseInPlace(values: Float32Array): void {
 /** Preallocated minibatch arrays, refilled from the shuffled rollout for every gradient step. */
 class MinibatchBuffers {
   private readonly observations: Float32Array;
+  private readonly observationsT: Float32Array;
   private readonly actions: Int32Array;
   private readonly logProbs: Float32Array;
   private readonly values: Float32Array;
@@ -323,6 +325,7 @@ class MinibatchBuffers {
     private readonly normaliseAdvantages: boolean,
   ) {
     this.observations = new Float32Array(size * observationSize);
+    this.observationsT = new Float32Array(size * observationSize);
     this.actions = new Int32Array(size);
     this.logProbs = new Float32Array(size);
     this.values = new Float32Array(size);
@@ -337,9 +340,11 @@ class MinibatchBuffers {
     start: number,
   ): void {
     const width = this.observationSize;
-    for (let k = 0; k < this.size; k++) {
+    const rows = this.size;
+    for (let k = 0; k < rows; k++) {
       const i = order[start + k]!;
       this.observations.set(rollout.observations.subarray(i * width, (i + 1) * width), k * width);
+      for (let f = 0; f < width; f++) this.observationsT[f * rows + k] = rollout.observations[i * width + f]!;
       this.actions[k] = rollout.actions[i]!;
       this.logProbs[k] = rollout.logProbs[i]!;
       this.values[k] = rollout.values[i]!;
@@ -353,6 +358,7 @@ class MinibatchBuffers {
   minibatch(): Minibatch {
     return {
       observations: tf.tensor2d(this.observations, [this.size, this.observationSize]),
+      observationsT: tf.tensor2d(this.observationsT, [this.observationSize, this.size]),
       actions: this.actions,
       logProbs: this.logProbs,
       values: this.values,
@@ -362,21 +368,52 @@ class MinibatchBuffers {
   }
 }
 
-function minibatchStep(
+/**
+ * One gradient step: `minibatchGradients`, then Adam with global-norm clipping. Call inside
+ * `tf.tidy`.
+ */
+export function minibatchStep(
   agent: PpoAgent,
   optimizer: FlatAdam,
-  variables: tf.Variable[],
   minibatch: Minibatch,
   config: PpoConfig,
 ): Omit<UpdateStats, 'gradientSteps'> {
-  let terms: LossTerms | undefined;
-  const { grads } = tf.variableGrads(() => {
-    terms = ppoLoss(agent, minibatch, config);
-    return terms.loss;
-  }, variables);
-  optimizer.apply(grads, config.maxGradNorm);
-  const { loss: _loss, ...stats } = terms!;
+  const { grads, terms } = minibatchGradients(agent, minibatch, config);
+  optimizer.applyGradients(grads, config.maxGradNorm);
+  const { loss: _loss, ...stats } = terms;
   return stats;
+}
+
+/**
+ * The gradients of `ppoLoss` for `agent.variables()` (in that order) and the loss terms: the
+ * networks' forward passes, the loss head's gradient in JavaScript (`ppoHeadGradients`), and the
+ * networks' backward passes written out (`Mlp.trainingPass`). Without TF.js's autograd tape a
+ * step runs about a third fewer backend operations; test/rl/ppo.test.ts checks these gradients
+ * against TF.js's automatic differentiation of `ppoLoss` and against finite differences.
+ */
+export function minibatchGradients(
+  agent: PpoAgent,
+  minibatch: Minibatch,
+  config: PpoConfig,
+): { grads: tf.Tensor[]; terms: Omit<LossTerms, 'loss'> & { loss: number } } {
+  const { observations } = minibatch;
+  const observationsT = minibatch.observationsT ?? tf.transpose(observations);
+  const actor = agent.actor.trainingPass(observations, observationsT);
+  const critic = agent.critic.trainingPass(observations, observationsT);
+  const actionCount = actor.output.shape[1];
+  const head = ppoHeadGradients(
+    actor.output.dataSync(),
+    critic.output.dataSync(),
+    actionCount,
+    minibatch,
+    config,
+  );
+  const rows = observations.shape[0];
+  const grads = [
+    ...actor.backward(tf.tensor2d(head.gradZ, [rows, actionCount])),
+    ...critic.backward(tf.tensor2d(head.gradV, [rows, 1])),
+  ];
+  return { grads, terms: head.terms };
 }
 
 export interface LossTerms {
@@ -424,92 +461,110 @@ export function ppoHead(
   batch: Omit<Minibatch, 'observations'>,
   config: PpoConfig,
 ): LossTerms {
-  const size = batch.actions.length;
-  const actionCount = logits.shape[1]!;
-  const epsilon = config.clipCoef;
-  const terms = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0 };
+  let terms: Omit<LossTerms, 'loss'> | undefined;
   const head = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, v] = args as [tf.Tensor, tf.Tensor];
-    const zs = z.dataSync();
-    const vs = v.dataSync();
-    const gradZ = new Float32Array(size * actionCount);
-    const gradV = new Float32Array(size);
-    const logP = new Float64Array(actionCount);
-    let policy = 0;
-    let value = 0;
-    let entropy = 0;
-    let kl = 0;
-    let clipped = 0;
-    for (let i = 0; i < size; i++) {
-      const row = i * actionCount;
-      let max = -Infinity;
-      for (let j = 0; j < actionCount; j++) max = Math.max(max, zs[row + j]!);
-      let sum = 0;
-      for (let j = 0; j < actionCount; j++) sum += Math.exp(zs[row + j]! - max);
-      const logSum = max + Math.log(sum);
-      let h = 0;
-      for (let j = 0; j < actionCount; j++) {
-        logP[j] = zs[row + j]! - logSum;
-        h -= Math.exp(logP[j]!) * logP[j]!;
-      }
-      const action = batch.actions[i]!;
-      const logRatio = logP[action]! - batch.logProbs[i]!;
-      const ratio = Math.exp(logRatio);
-      const advantage = batch.advantages[i]!;
-      const clippedRatio = Math.min(Math.max(ratio, 1 - epsilon), 1 + epsilon);
-      const unclippedTerm = -advantage * ratio;
-      const clippedTerm = -advantage * clippedRatio;
-      let slope: number;
-      if (unclippedTerm >= clippedTerm) {
-        policy += unclippedTerm;
-        slope = -advantage;
-      } else {
-        policy += clippedTerm;
-        slope = ratio >= 1 - epsilon && ratio <= 1 + epsilon ? -advantage : 0;
-      }
-      entropy += h;
-      kl += ratio - 1 - logRatio;
-      if (Math.abs(ratio - 1) > epsilon) clipped++;
-      for (let j = 0; j < actionCount; j++) {
-        const p = Math.exp(logP[j]!);
-        gradZ[row + j] =
-          (slope * ratio * ((j === action ? 1 : 0) - p) + config.entCoef * p * (logP[j]! + h)) / size;
-      }
-
-      const current = vs[i]!;
-      const target = batch.returns[i]!;
-      let error = (current - target) ** 2;
-      let slopeV = current - target;
-      if (config.clipValueLoss) {
-        const old = batch.values[i]!;
-        const delta = current - old;
-        const near = old + Math.min(Math.max(delta, -epsilon), epsilon);
-        const errorClipped = (near - target) ** 2;
-        if (errorClipped > error) {
-          error = errorClipped;
-          slopeV = delta >= -epsilon && delta <= epsilon ? near - target : 0;
-        }
-      }
-      value += error;
-      // ½·c1·mean(error): d/dV = c1·(V − R)/B.
-      gradV[i] = (config.vfCoef * slopeV) / size;
-    }
-    terms.policyLoss = policy / size;
-    terms.valueLoss = (0.5 * value) / size;
-    terms.entropy = entropy / size;
-    terms.approxKl = kl / size;
-    terms.clipFraction = clipped / size;
-    const loss = terms.policyLoss - config.entCoef * terms.entropy + config.vfCoef * terms.valueLoss;
+    const computed = ppoHeadGradients(z.dataSync(), v.dataSync(), z.shape[1]!, batch, config);
+    terms = computed.terms;
     return {
-      value: tf.scalar(loss),
+      value: tf.scalar(computed.terms.loss),
       gradFunc: (dy: tf.Tensor) => [
-        tf.mul(dy, tf.tensor(gradZ, z.shape)),
-        tf.mul(dy, tf.tensor(gradV, v.shape)),
+        tf.mul(dy, tf.tensor(computed.gradZ, z.shape)),
+        tf.mul(dy, tf.tensor(computed.gradV, v.shape)),
       ],
     };
   });
   const loss = head(logits, values) as tf.Scalar;
-  return { loss, ...terms };
+  return { ...terms!, loss };
+}
+
+/** `ppoHead`'s loss terms and gradients for the logits and values, on plain arrays. */
+export function ppoHeadGradients(
+  zs: ArrayLike<number>,
+  vs: ArrayLike<number>,
+  actionCount: number,
+  batch: Omit<Minibatch, 'observations'>,
+  config: PpoConfig,
+): { terms: Omit<LossTerms, 'loss'> & { loss: number }; gradZ: Float32Array; gradV: Float32Array } {
+  const size = batch.actions.length;
+  const epsilon = config.clipCoef;
+  const gradZ = new Float32Array(size * actionCount);
+  const gradV = new Float32Array(size);
+  const logP = new Float64Array(actionCount);
+  let policy = 0;
+  let value = 0;
+  let entropy = 0;
+  let kl = 0;
+  let clipped = 0;
+  for (let i = 0; i < size; i++) {
+    const row = i * actionCount;
+    let max = -Infinity;
+    for (let j = 0; j < actionCount; j++) max = Math.max(max, zs[row + j]!);
+    let sum = 0;
+    for (let j = 0; j < actionCount; j++) sum += Math.exp(zs[row + j]! - max);
+    const logSum = max + Math.log(sum);
+    let h = 0;
+    for (let j = 0; j < actionCount; j++) {
+      logP[j] = zs[row + j]! - logSum;
+      h -= Math.exp(logP[j]!) * logP[j]!;
+    }
+    const action = batch.actions[i]!;
+    const logRatio = logP[action]! - batch.logProbs[i]!;
+    const ratio = Math.exp(logRatio);
+    const advantage = batch.advantages[i]!;
+    const clippedRatio = Math.min(Math.max(ratio, 1 - epsilon), 1 + epsilon);
+    const unclippedTerm = -advantage * ratio;
+    const clippedTerm = -advantage * clippedRatio;
+    let slope: number;
+    if (unclippedTerm >= clippedTerm) {
+      policy += unclippedTerm;
+      slope = -advantage;
+    } else {
+      policy += clippedTerm;
+      slope = ratio >= 1 - epsilon && ratio <= 1 + epsilon ? -advantage : 0;
+    }
+    entropy += h;
+    kl += ratio - 1 - logRatio;
+    if (Math.abs(ratio - 1) > epsilon) clipped++;
+    for (let j = 0; j < actionCount; j++) {
+      const p = Math.exp(logP[j]!);
+      gradZ[row + j] =
+        (slope * ratio * ((j === action ? 1 : 0) - p) + config.entCoef * p * (logP[j]! + h)) / size;
+    }
+
+    const current = vs[i]!;
+    const target = batch.returns[i]!;
+    let error = (current - target) ** 2;
+    let slopeV = current - target;
+    if (config.clipValueLoss) {
+      const old = batch.values[i]!;
+      const delta = current - old;
+      const near = old + Math.min(Math.max(delta, -epsilon), epsilon);
+      const errorClipped = (near - target) ** 2;
+      if (errorClipped > error) {
+        error = errorClipped;
+        slopeV = delta >= -epsilon && delta <= epsilon ? near - target : 0;
+      }
+    }
+    value += error;
+    // ½·c1·mean(error): d/dV = c1·(V − R)/B.
+    gradV[i] = (config.vfCoef * slopeV) / size;
+  }
+  const policyLoss = policy / size;
+  const valueLoss = (0.5 * value) / size;
+  const meanEntropy = entropy / size;
+  return {
+    terms: {
+      loss: policyLoss - config.entCoef * meanEntropy + config.vfCoef * valueLoss,
+      policyLoss,
+      valueLoss,
+      entropy: meanEntropy,
+      approxKl: kl / size,
+      clipFraction: clipped / size,
+    },
+    gradZ,
+    gradV,
+  };
 }
 
 /** Replaces logits by log-probabilities (log-softmax, max-shifted for stability). */

@@ -10,6 +10,7 @@ import {
   ppoHead,
   ppoLoss,
   ppoUpdate,
+  minibatchGradients,
   type Minibatch,
   type PpoConfig,
 } from '../../src/rl/ppo.js';
@@ -146,11 +147,12 @@ describeDatabaseIndependent('PPO loss', () => {
     const agent = PpoAgent.create(5, 3, [8, 8], random);
     const data = batch(random, 32, 5);
     const variables = agent.variables();
-    const { grads } = tf.variableGrads(() => ppoLoss(agent, data, config).loss, variables);
+    // The training step's gradients (written-out backward passes, no autograd tape).
+    const grads = minibatchGradients(agent, data, config).grads.map((g) => g.dataSync().slice());
     const lossAt = () => tf.tidy(() => ppoLoss(agent, data, config).loss.dataSync()[0]!);
     let checked = 0;
-    for (const variable of variables) {
-      const analytic = grads[variable.name]!.dataSync();
+    variables.forEach((variable, v) => {
+      const analytic = grads[v]!;
       const values = variable.dataSync().slice();
       for (const i of [0, Math.floor(values.length / 2), values.length - 1]) {
         const h = 1e-2;
@@ -167,8 +169,35 @@ describeDatabaseIndependent('PPO loss', () => {
         expect(Math.abs(numeric - analytic[i]!)).toBeLessThan(2e-3 + 0.02 * Math.abs(numeric));
         checked++;
       }
-    }
+    });
     expect(checked).toBe(variables.length * 3);
+    agent.dispose();
+  });
+
+  it('has training-step gradients equal to TF.js’s automatic differentiation of the loss, with or without the transposed input', () => {
+    const random = new Random('tape-free');
+    const agent = PpoAgent.create(10, 3, [32, 16], random);
+    // Non-trivial policy weights (its head starts near zero by design) and a clipped batch.
+    agent.actor.assign(
+      agent.actor.readWeights().map((w) => ({ ...w, kernel: w.kernel.map(() => random.normal() * 0.3) })),
+    );
+    const data = batch(random, 64, 10, 0.6);
+    const variables = agent.variables();
+    const { grads: reference, value } = tf.variableGrads(() => ppoLoss(agent, data, config).loss, variables);
+    const observationsT = tf.transpose(data.observations);
+    for (const minibatch of [data, { ...data, observationsT }]) {
+      const { grads, terms } = minibatchGradients(agent, minibatch, config);
+      expect(terms.loss).toBeCloseTo(value.dataSync()[0]!, 6);
+      expect(grads.map((g) => g.shape)).toEqual(variables.map((v) => v.shape));
+      variables.forEach((variable, v) => {
+        const expected = reference[variable.name]!.dataSync();
+        const actual = grads[v]!.dataSync();
+        for (let i = 0; i < expected.length; i++)
+          expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThanOrEqual(
+            1e-7 + 1e-5 * Math.abs(expected[i]!),
+          );
+      });
+    }
     agent.dispose();
   });
 

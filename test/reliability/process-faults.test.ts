@@ -65,8 +65,9 @@ const CONFIG = {
 
 /**
  * Queue timing for fault injection: a killed run's job expires after 3 s and is retried after
- * about a second, and a heartbeat older than 2 s marks its worker dead (a restarted process takes
- * longer than that to start). Safe only while one process works the queue at a time: a second
+ * about a second, and a heartbeat older than 2 s marks its worker dead (a restarted process can be
+ * ready sooner: a test that asks at once waits that out). Safe only while one process works the
+ * queue at a time: a second
  * one would take over a live run (heartbeats come every 5 s); `LIVE_QUEUE_ENV` is for those tests.
  */
 const QUEUE_ENV = {
@@ -514,12 +515,16 @@ describe(`process faults (${BACKEND})`, () => {
     await run.waitFor(/paused at gate for a fault test/, 120_000);
     run.child.kill('SIGKILL');
     expect(await run.exited).toBeNull();
+    // On a server the dead run is known dead only once its heartbeat is older than the stale age
+    // (2 s here); until then it may be alive elsewhere, and a retraining asked for is refused as
+    // "already running". A restarted system can be ready sooner than that, so wait it out.
+    if (SERVER_URL) await new Promise((resolve) => setTimeout(resolve, 2_500));
 
     const system = startSystem(db);
     const url = await ready(system);
     // Embedded, the job is ended when the worker starts (the folder lock proves its process
-    // dead); on a server, once its heartbeat is older than the stale age (2 s here), which a
-    // retraining asked for finds out before refusing it as "already running".
+    // dead); on a server, once its heartbeat is older than the stale age, which a retraining
+    // asked for finds out before refusing it as "already running".
     const posted = await api<JobView>(url, '/v1/jobs', { method: 'POST', body: {} });
     expect(posted.status).toBe(202);
     const { body } = await api<{ jobs: JobView[] }>(url, '/v1/jobs?limit=10');

@@ -67,8 +67,8 @@ const CONFIG = {
  * Queue timing for fault injection: a killed run's job expires after 3 s and is retried after
  * about a second, and a heartbeat older than 2 s marks its worker dead (a restarted process can be
  * ready sooner: a test that asks at once waits that out). Safe only while one process works the
- * queue at a time: a second
- * one would take over a live run (heartbeats come every 5 s); `LIVE_QUEUE_ENV` is for those tests.
+ * queue at a time: a second one would take over a live run (heartbeats come every 5 s);
+ * `LIVE_QUEUE_ENV` is for those tests.
  */
 const QUEUE_ENV = {
   RETRAINING_JOB_EXPIRE_SECONDS: '3',

@@ -1,7 +1,8 @@
 /**
  * Hyperparameter trials on one and on two worker threads: the same trials, as many as the default
  * search runs (20; `HPO_TRIALS` sets another number), their parameters drawn uniformly from the
- * search space with a fixed seed, 10 iterations each, on 20 sessions of the synthetic market; wall
+ * search space with a fixed seed, 10 iterations each (`HPO_ITERATIONS` sets another length), on
+ * 20 sessions of the synthetic market; wall
  * time with a pool of 1 and of 2 threads. Goal: speedup ≥ 1.7 on 2 cores.
  *
  * Each configuration runs twice, in the order 1, 2, 2, 1, and the figures are the means.
@@ -35,7 +36,8 @@ import { DEFAULT_PPO_SEARCH_SPACE, sampleUniform, type Params } from '../src/tun
 const TRIALS = Number(
   process.env.HPO_TRIALS ?? DEFAULT_RETRAINING_CONFIG.training.hyperparameterOptimization.maxTrials,
 );
-const ITERATIONS = 10;
+/** Iterations a trial (a default search's trials run 25: `HPO_ITERATIONS=25`). */
+const ITERATIONS = Number(process.env.HPO_ITERATIONS ?? 10);
 const MARKET = { seed: 21, sessions: 20 };
 const NO_PRUNING = { startupTrials: 1000, warmupSteps: 1000 };
 const CONFIG = mergeConfig(DEFAULT_RETRAINING_CONFIG, { training: { epochs: ITERATIONS } });
@@ -130,8 +132,10 @@ async function processSeconds(url: string, processes: number): Promise<number> {
       );
     }
     while ((await liveTrialSlots(db, 30)) < processes) await sleep(200);
+    // The same trials as the threads run (`trialSpec` derives the length from CONFIG's epochs).
     const spec: TrialSpec = {
       ...trialSpec(CONFIG, { bars, interval, modelType: 'ppo' }),
+      iterations: ITERATIONS,
       pruner: NO_PRUNING,
     };
     const params = trialParams();

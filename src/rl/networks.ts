@@ -60,32 +60,18 @@ export class Mlp {
   }
 
   /**
-   * The output for a batch of inputs, differentiable with respect to the variables. The input is
-   * data (observations), not a parameter: no gradient is computed for it, which spares the first
-   * layer's input-gradient product in every update.
+   * The output for a batch of inputs, as plain TF.js operations (TF.js's automatic gradient of
+   * them is the reference the training step's written-out gradient is tested against).
    */
   apply(input: tf.Tensor2D): tf.Tensor2D {
-    let x = input;
-    this.layers.forEach((layer, index) => {
-      const hidden = index + 1 < this.layers.length;
-      if (index === 0) x = (hidden ? firstDenseTanh : firstDense)(x)(layer.kernel, layer.bias);
-      else x = (hidden ? denseTanh : dense)(x, layer.kernel, layer.bias);
-    });
-    return x;
+    return this.#forward(input).output;
   }
 
   /**
-   * The forward pass of a gradient step with its backward pass written out, without TF.js's
-   * autograd tape: the same operations and values as `apply` and the gradients of its custom
-   * layers, but no tape to record, no identity and reshape operations of `tf.customGrad`, and the
-   * first layer's kernel gradient from `inputT` (the input transposed, which the caller builds
-   * when it builds the input) instead of a transpose. `backward(dOutput)` returns the gradients
-   * of `variables()`, in that order. Call both inside one `tf.tidy`.
+   * Hidden layers tanh(x·W + b) with the bias in the fused matMul and tanh as `tanhBySigmoid`,
+   * the output layer x·W + b; every layer's input and output kept for a backward pass.
    */
-  trainingPass(
-    input: tf.Tensor2D,
-    inputT: tf.Tensor2D,
-  ): { output: tf.Tensor2D; backward: (dOutput: tf.Tensor2D) => tf.Tensor[] } {
+  #forward(input: tf.Tensor2D): { inputs: tf.Tensor2D[]; outputs: tf.Tensor2D[]; output: tf.Tensor2D } {
     const inputs: tf.Tensor2D[] = [];
     const outputs: tf.Tensor2D[] = [];
     let x = input;
@@ -97,6 +83,24 @@ export class Mlp {
           : tf.add(tf.matMul(x, layer.kernel), layer.bias);
       outputs.push(x);
     });
+    return { inputs, outputs, output: x };
+  }
+
+  /**
+   * The forward pass of a gradient step (`apply`'s operations) with its backward pass written
+   * out, without TF.js's autograd tape: `backward(dOutput)` returns the gradients of
+   * `variables()`, in that order. Per layer, dz = dy·(1 − y²) through tanh from the saved output
+   * (three operations, where the chain rule through 2σ(2z) − 1 takes about twice as many),
+   * dW = xᵀ·dz and dx = dz·Wᵀ with explicit transposes (on wasm a matMul with transpose flags,
+   * what TF.js's own dense gradient uses, is about 11× slower, measured with TF.js 4.22), db as
+   * `sumRows`, and no gradient for the input (data): the first kernel's gradient takes `inputT`,
+   * the input transposed, which the caller builds with the input. Call both inside one `tf.tidy`.
+   */
+  trainingPass(
+    input: tf.Tensor2D,
+    inputT: tf.Tensor2D,
+  ): { output: tf.Tensor2D; backward: (dOutput: tf.Tensor2D) => tf.Tensor[] } {
+    const { inputs, outputs, output } = this.#forward(input);
     const backward = (dOutput: tf.Tensor2D): tf.Tensor[] => {
       const grads: tf.Tensor[] = new Array<tf.Tensor>(2 * this.layers.length);
       let dy = dOutput;
@@ -105,11 +109,11 @@ export class Mlp {
         const dz = index + 1 < this.layers.length ? tanhGradient(dy, outputs[index]!) : dy;
         grads[2 * index] = tf.matMul(index === 0 ? inputT : tf.transpose(inputs[index]!), dz);
         grads[2 * index + 1] = sumRows(dz);
-        if (index > 0) dy = inputGradient(layer.kernel, dz);
+        if (index > 0) dy = tf.matMul(dz, tf.transpose(layer.kernel));
       }
       return grads;
     };
-    return { output: x, backward };
+    return { output, backward };
   }
 
   variables(): tf.Variable[] {
@@ -151,91 +155,9 @@ function tanhBySigmoid(z: tf.Tensor2D): tf.Tensor2D {
   return tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1) as tf.Tensor2D;
 }
 
-/**
- * The gradients of x·W + b for the variables, from the gradient dz at the output: explicit
- * transposes, because on the wasm backend a matMul with transpose flags (what the built-in gradient
- * of a dense layer uses) is about 11× slower than a transpose followed by a plain matMul (measured,
- * TF.js 4.22).
- */
-function kernelAndBiasGradients(x: tf.Tensor2D, dz: tf.Tensor2D): [tf.Tensor2D, tf.Tensor1D] {
-  return [tf.matMul(tf.transpose(x), dz), sumRows(dz)];
-}
-
-/** The gradient of x·W + b for x. */
-function inputGradient(kernel: tf.Tensor2D, dz: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(dz, tf.transpose(kernel));
-}
-
-/** x·W + b with its own gradient (see `kernelAndBiasGradients`). */
-const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  save([x, kernel]);
-  return {
-    value: tf.add(tf.matMul(x, kernel), bias),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [savedX, savedKernel] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const dz = dy as tf.Tensor2D;
-      return [inputGradient(savedKernel, dz), ...kernelAndBiasGradients(savedX, dz)];
-    },
-  };
-}) as unknown as (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
-
-/**
- * tanh(x·W + b), a hidden layer, as one operation with its own gradient. The update is bound by
- * TF.js's cost per operation, not by arithmetic: the bias goes into the fused matMul, tanh is
- * `tanhBySigmoid`, and the gradient through it is dy·(1 − y²) from the saved output in three
- * operations, where the chain rule through the four operations of 2·σ(2z) − 1 took about twice as
- * many.
- */
-const denseTanh = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  const y = tanhBySigmoid(tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D);
-  save([x, kernel, y]);
-  return {
-    value: y,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [savedX, savedKernel, savedY] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      const dz = tanhGradient(dy, savedY);
-      return [inputGradient(savedKernel, dz), ...kernelAndBiasGradients(savedX, dz)];
-    },
-  };
-}) as unknown as (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
-
 function tanhGradient(dy: tf.Tensor, y: tf.Tensor2D): tf.Tensor2D {
   return tf.mul(dy, tf.sub(1, tf.square(y))) as tf.Tensor2D;
 }
-
-type FirstLayer = (x: tf.Tensor2D) => (kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
-
-/**
- * The first layer of a network: its input is data, held by the closure (and saved for the
- * gradient) rather than passed as an input of the operation, so backpropagation asks for no
- * gradient of it.
- */
-const firstDenseTanh: FirstLayer = (x) =>
-  tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const y = tanhBySigmoid(tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D);
-    save([x, y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedX, savedY] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return kernelAndBiasGradients(savedX, tanhGradient(dy, savedY));
-      },
-    };
-  }) as unknown as (kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
-
-const firstDense: FirstLayer = (x) =>
-  tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    save([x]);
-    return {
-      value: tf.add(tf.matMul(x, kernel), bias),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        kernelAndBiasGradients(saved[0] as tf.Tensor2D, dy as tf.Tensor2D),
-    };
-  }) as unknown as (kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
 
 /**
  * A (rows × cols) matrix with orthonormal rows or columns, times `gain`: QR (modified

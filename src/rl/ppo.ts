@@ -372,7 +372,7 @@ class MinibatchBuffers {
  * One gradient step: `minibatchGradients`, then Adam with global-norm clipping. Call inside
  * `tf.tidy`.
  */
-export function minibatchStep(
+function minibatchStep(
   agent: PpoAgent,
   optimizer: FlatAdam,
   minibatch: Minibatch,

@@ -76,60 +76,67 @@ function validationMessage(error: FastifyError, field: string | undefined): stri
   return `${where}: ${field ? `${field} ` : ''}${first.message ?? 'is invalid'}`;
 }
 
+/** A failure's answer: its status and body. `route` names the request in the log. */
+export interface ErrorAnswer {
+  status: number;
+  body: ErrorBody;
+}
+
+/**
+ * The answer to any error a route raised or a layer noticed. Shared by Fastify's error handler and
+ * the prediction lane (predict-lane.ts), so a failure reads the same whichever path served it.
+ */
+export function errorAnswer(error: FastifyError | Error, logger: Logger, route: string): ErrorAnswer {
+  if (error instanceof HttpError) {
+    return { status: error.statusCode, body: errorBody(error.code, error.message, error.field) };
+  }
+  // The same answer whichever layer noticed; the server's address and the driver's words stay in the log.
+  if (error instanceof DatabaseUnavailableError || isDatabaseDown(error)) {
+    logger.warn('database unavailable', { route, reason: error.message });
+    return {
+      status: 503,
+      body: errorBody('database_unavailable', 'the database cannot be reached; retry shortly'),
+    };
+  }
+  if (error instanceof RetrainingError) {
+    const field = (error as { field?: string }).field;
+    const status = isDatabaseDown(error.cause) ? 503 : error.httpStatus;
+    if (status >= 500) logger.error(`request ${route} failed`, error);
+    return {
+      status,
+      body: errorBody(
+        error.code,
+        status >= 500 && error.httpStatus < 500 ? 'internal error' : error.message,
+        field,
+      ),
+    };
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const field = fieldOf(fastifyError);
+    return { status: 400, body: errorBody('invalid_input', validationMessage(fastifyError, field), field) };
+  }
+  const status = fastifyError.statusCode ?? 500;
+  if (status === 413) {
+    return {
+      status: 413,
+      body: errorBody('body_too_large', 'the request body is larger than this route accepts'),
+    };
+  }
+  if (status === 429) return { status: 429, body: errorBody('rate_limited', error.message) };
+  if (status >= 400 && status < 500) {
+    // Fastify's own client errors (malformed JSON, wrong content type, empty body).
+    return { status, body: errorBody(clientCode(fastifyError), clientMessage(fastifyError)) };
+  }
+  logger.error(`request ${route} failed`, error);
+  return { status: 500, body: errorBody('internal', 'internal error; the server log has the details') };
+}
+
 export function errorHandler(logger: Logger) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void => {
-    if (error instanceof HttpError) {
-      void reply.status(error.statusCode).send(errorBody(error.code, error.message, error.field));
-      return;
-    }
-    // The same answer whichever layer noticed; the server's address and the driver's words stay in the log.
-    if (error instanceof DatabaseUnavailableError || isDatabaseDown(error)) {
-      logger.warn('database unavailable', { route: request.routeOptions.url, reason: error.message });
-      void reply
-        .status(503)
-        .send(errorBody('database_unavailable', 'the database cannot be reached; retry shortly'));
-      return;
-    }
-    if (error instanceof RetrainingError) {
-      const field = (error as { field?: string }).field;
-      const status = isDatabaseDown(error.cause) ? 503 : error.httpStatus;
-      if (status >= 500)
-        logger.error(`request ${request.method} ${request.routeOptions.url ?? request.url} failed`, error);
-      void reply
-        .status(status)
-        .send(
-          errorBody(
-            error.code,
-            status >= 500 && error.httpStatus < 500 ? 'internal error' : error.message,
-            field,
-          ),
-        );
-      return;
-    }
-    const fastifyError = error as FastifyError;
-    if (fastifyError.validation) {
-      const field = fieldOf(fastifyError);
-      void reply.status(400).send(errorBody('invalid_input', validationMessage(fastifyError, field), field));
-      return;
-    }
-    const status = fastifyError.statusCode ?? 500;
-    if (status === 413) {
-      void reply
-        .status(413)
-        .send(errorBody('body_too_large', 'the request body is larger than this route accepts'));
-      return;
-    }
-    if (status === 429) {
-      void reply.status(429).send(errorBody('rate_limited', error.message));
-      return;
-    }
-    if (status >= 400 && status < 500) {
-      // Fastify's own client errors (malformed JSON, wrong content type, empty body).
-      void reply.status(status).send(errorBody(clientCode(fastifyError), clientMessage(fastifyError)));
-      return;
-    }
-    logger.error(`request ${request.method} ${request.routeOptions.url ?? request.url} failed`, error);
-    void reply.status(500).send(errorBody('internal', 'internal error; the server log has the details'));
+    const route = `${request.method} ${request.routeOptions.url ?? request.url}`;
+    const { status, body } = errorAnswer(error, logger, route);
+    void reply.status(status).send(body);
   };
 }
 

@@ -7,6 +7,7 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { HttpError } from './errors.js';
 
 export type KeyRole = 'admin' | 'read';
 
@@ -153,4 +154,30 @@ export function isLoopback(host: string): boolean {
     .toLowerCase()
     .replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** The role of an `Authorization: Bearer KEY` header: undefined without one, null for no key. */
+export function roleFromHeader(
+  header: string | undefined,
+  roleOf: (token: string) => KeyRole | null,
+): KeyRole | null | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? roleOf(match[1]!) : null;
+}
+
+/** Why a request with this key may not use a route of this access, or undefined when it may. */
+export function refusal(
+  access: 'open' | 'read' | 'admin',
+  role: KeyRole | null | undefined,
+  hasKeys: boolean,
+): HttpError | undefined {
+  if (access === 'open') return undefined;
+  if (!hasKeys) return new HttpError(503, 'no_keys', 'this server has no API keys configured');
+  if (role === undefined)
+    return new HttpError(401, 'unauthorized', 'send an API key as `Authorization: Bearer KEY`');
+  if (role === null) return new HttpError(401, 'unauthorized', 'the API key is not valid');
+  if (access === 'admin' && role !== 'admin')
+    return new HttpError(403, 'forbidden', 'this action needs the admin key; the read key can only read');
+  return undefined;
 }

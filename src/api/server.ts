@@ -11,14 +11,17 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createServer } from 'node:http';
 import { ConfigError } from '../errors.js';
 import { Predictor } from '../deployment/predictor.js';
 import { initTensorFlow } from '../rl/backend.js';
 import type { Logger } from '../logging/logger.js';
 import type { RetrainingSystem } from '../orchestration/system.js';
 import { errorBody, errorHandler, HttpError } from './errors.js';
+import { limiterKey, PredictLane } from './predict-lane.js';
+import { PREDICT_BODY } from './schemas.js';
 import { EventHub } from './events.js';
-import { isLoopback, keyChecker, type ApiKeys, type KeyRole } from './keys.js';
+import { isLoopback, keyChecker, refusal, roleFromHeader, type ApiKeys, type KeyRole } from './keys.js';
 import { ApiMetrics } from './metrics.js';
 import { registerMonitoringRoutes } from './routes/monitoring.js';
 import { registerOperatorRoutes } from './routes/operators.js';
@@ -52,6 +55,8 @@ export interface ApiContext {
   metrics: ApiMetrics;
   events: EventHub;
   options: ApiServerOptions;
+  /** `POST /v1/predict`'s own lane, and the prediction and limiter its Fastify route shares. */
+  lane: PredictLane;
   /** Open event streams, ended when the server closes. */
   streams: Set<import('node:http').ServerResponse>;
 }
@@ -66,6 +71,10 @@ declare module 'fastify' {
     role?: KeyRole | null;
   }
 }
+
+/** Fastify's defaults for the server it would make itself; requests get 120 s. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+const REQUEST_TIMEOUT_MS = 120_000;
 
 /** Ajv without type coercion for bodies (a string is not a number); params and queries are coerced. */
 function validatorCompiler() {
@@ -91,22 +100,6 @@ function validatorCompiler() {
     (httpPart === 'body' ? strict : coercing).compile(schema);
 }
 
-/** Why a request with this key may not use a route of this access, or undefined when it may. */
-function refusal(
-  access: 'open' | 'read' | 'admin',
-  role: KeyRole | null | undefined,
-  hasKeys: boolean,
-): HttpError | undefined {
-  if (access === 'open') return undefined;
-  if (!hasKeys) return new HttpError(503, 'no_keys', 'this server has no API keys configured');
-  if (role === undefined)
-    return new HttpError(401, 'unauthorized', 'send an API key as `Authorization: Bearer KEY`');
-  if (role === null) return new HttpError(401, 'unauthorized', 'the API key is not valid');
-  if (access === 'admin' && role !== 'admin')
-    return new HttpError(403, 'forbidden', 'this action needs the admin key; the read key can only read');
-  return undefined;
-}
-
 /** Builds the server (not listening); `listen` with the same host the options named. */
 export async function buildApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { system } = options;
@@ -122,16 +115,29 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     ]);
   }
   const keys = options.keys;
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  // The HTTP server is ours so that predictions take their own lane (predict-lane.ts); it is set
+  // up as Fastify sets up its own (its default keep-alive and request timeouts).
+  let lane: PredictLane | undefined;
   const app = Fastify({
     logger: false,
-    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    serverFactory: (handler) => {
+      const server = createServer((request, response) => {
+        if (lane?.take(request, response) !== true) handler(request, response);
+      });
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = REQUEST_TIMEOUT_MS;
+      return server;
+    },
+    bodyLimit,
     // Deep JSON is refused by the body limit and by Ajv's schemas; prototype keys are dropped.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
-    requestTimeout: 120_000,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     ajv: { customOptions: { coerceTypes: 'array' } },
   });
-  app.setValidatorCompiler(validatorCompiler());
+  const compileValidator = validatorCompiler();
+  app.setValidatorCompiler(compileValidator);
   app.setErrorHandler(errorHandler(logger));
   app.setNotFoundHandler((request, reply) => {
     void reply
@@ -154,7 +160,20 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     onJobFinished: (status, seconds) => metrics.jobFinished(status, seconds),
   });
   events.start();
-  const context: ApiContext = { system, predictor, metrics, events, options, streams: new Set() };
+  // The token's role is found once per request, before the rate limiter keys on it.
+  const roleOf = keys ? keyChecker(keys) : () => null;
+  lane = new PredictLane({
+    predictor,
+    metrics,
+    logger,
+    roleOf,
+    hasKeys: keys !== null,
+    validate: compileValidator({ schema: PREDICT_BODY, httpPart: 'body' }),
+    bodyLimit,
+    limitPerMinute: options.predictRateLimitPerMinute ?? 120_000,
+    cors: (options.corsOrigins?.length ?? 0) > 0,
+  });
+  const context: ApiContext = { system, predictor, metrics, events, options, lane, streams: new Set() };
   app.addHook('preClose', async () => {
     for (const stream of context.streams) stream.end();
     context.streams.clear();
@@ -184,15 +203,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
       allowedHeaders: ['Authorization', 'Content-Type'],
     });
   }
-  // The token's role is found once per request, before the rate limiter keys on it.
-  const roleOf = keys ? keyChecker(keys) : () => null;
   // Callback style, as the other per-request hooks: no promise per request on the hot path.
   app.addHook('onRequest', (request, _reply, done) => {
-    const header = request.headers.authorization;
-    if (typeof header === 'string') {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      request.role = match ? roleOf(match[1]!) : null;
-    }
+    request.role = roleFromHeader(request.headers.authorization, roleOf);
     done();
   });
   await app.register(rateLimit, {
@@ -208,7 +221,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     // Per key (by its role, never the key itself), else per address: an invalid key is limited
     // with the address it comes from.
-    keyGenerator: (request) => (request.role ? `key:${request.role}` : `ip:${request.ip}`),
+    keyGenerator: (request) => limiterKey(request.role, request.ip),
     errorResponseBuilder: (_request, context) => {
       const error = new HttpError(
         429,

@@ -1,32 +1,24 @@
 /** What trading bots call: predictions, and ingestion of their trades and the market's bars. */
 import type { FastifyInstance } from 'fastify';
-import { ValidationError } from '../../errors.js';
 import { importBars } from '../../market/import/bars.js';
 import { importTrades } from '../../market/import/trades.js';
-import type { MarketBar } from '../../store/market-bars.js';
-import { HttpError } from '../errors.js';
+import { limiterKey, type PredictBody } from '../predict-lane.js';
 import { BARS_BODY, ERROR, PREDICT_BODY, PREDICTION, TRADES_BODY } from '../schemas.js';
 import type { ApiContext } from '../server.js';
-
-interface PredictBody {
-  key: string;
-  observation?: number[];
-  symbol?: string;
-  bars?: (Omit<MarketBar, 'ts' | 'interval' | 'symbol'> & { ts: string | number; symbol?: string })[];
-  position: number;
-}
 
 const errors = { 400: ERROR, 401: ERROR, 403: ERROR, 413: ERROR, 429: ERROR, 503: ERROR };
 
 export function registerTradingRoutes(app: FastifyInstance, context: ApiContext): void {
-  const { predictor, metrics, system, options } = context;
-  const predictLimit = options.predictRateLimitPerMinute ?? 120_000;
+  const { lane, system, options } = context;
   const ingestLimit = options.ingestBodyLimit ?? 32 * 1024 * 1024;
 
-  // Predictions in a scope of their own, to parse their bodies with plain JSON.parse: the
-  // default parser also scans every body for prototype keys, a tenth of a prediction's time.
-  // Safe here because the body's schema is closed: a `__proto__` or `constructor` key is refused
-  // as an unknown field, and nothing is merged into another object.
+  // Most predictions never reach this route: the HTTP server hands them to the prediction lane
+  // (predict-lane.ts). This route serves the rest (chunked bodies, a charset other than UTF-8,
+  // query strings, CORS) and describes the route in the OpenAPI document; both share the lane's
+  // rate limiter, validation and prediction.
+  // In a scope of its own, to parse its bodies with plain JSON.parse as the lane does: the default
+  // parser also scans every body for prototype keys. Safe because the body's schema is closed: a
+  // `__proto__` or `constructor` key is refused as an unknown field, nothing is merged anywhere.
   void app.register(async (scope) => {
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
       const text = body as string;
@@ -45,7 +37,13 @@ export function registerTradingRoutes(app: FastifyInstance, context: ApiContext)
     scope.post<{ Body: PredictBody }>(
       '/predict',
       {
-        config: { access: 'read', rateLimit: { max: predictLimit, timeWindow: 60_000 } },
+        // The lane's limiter, so a key has one budget whichever path serves it.
+        config: { access: 'read', rateLimit: false },
+        onRequest: (request, reply, done) => {
+          const limited = lane.limiter.admit(limiterKey(request.role, request.ip));
+          if (limited) void reply.headers(limited.headers);
+          done(limited?.error);
+        },
         schema: {
           summary: 'The action for one observation (or recent bars), from production or the A/B arm of `key`',
           tags: ['trading'],
@@ -53,41 +51,7 @@ export function registerTradingRoutes(app: FastifyInstance, context: ApiContext)
           response: { 200: PREDICTION, ...errors },
         },
       },
-      async (request) => {
-        const started = performance.now();
-        const body = request.body;
-        if ((body.observation === undefined) === (body.bars === undefined)) {
-          throw new ValidationError(
-            'send either `observation` or `symbol` with `bars`, not both or neither',
-            'observation',
-          );
-        }
-        if (!predictor.ready) {
-          throw new HttpError(503, 'no_production_model', predictor.unavailableReason);
-        }
-        let prediction;
-        if (body.observation) {
-          prediction = predictor.predict({
-            key: body.key,
-            features: body.observation,
-            position: body.position,
-            ...(body.symbol ? { symbol: body.symbol } : {}),
-          });
-        } else {
-          const bars = body.bars!.map((bar, index) => {
-            const ts = new Date(bar.ts);
-            if (Number.isNaN(ts.getTime()))
-              throw new ValidationError(`bars[${index}].ts is not a date`, `bars[${index}].ts`);
-            const symbol = bar.symbol ?? body.symbol;
-            if (!symbol) throw new ValidationError("name the bars' `symbol`", 'symbol');
-            return { ...bar, symbol, interval: '', ts };
-          });
-          prediction = predictor.predictFromBars({ key: body.key, bars, position: body.position });
-        }
-        metrics.predicted(prediction.version, prediction.arm ?? 'none');
-        metrics.predictionSeconds.observe((performance.now() - started) / 1000);
-        return prediction;
-      },
+      async (request) => lane.predict(request.body),
     );
   });
 

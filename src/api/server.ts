@@ -118,12 +118,12 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   // The HTTP server is ours so that predictions take their own lane (predict-lane.ts); it is set
   // up as Fastify sets up its own (its default keep-alive and request timeouts).
-  let lane: PredictLane | undefined;
+  const route: { lane?: PredictLane } = {};
   const app = Fastify({
     logger: false,
     serverFactory: (handler) => {
       const server = createServer((request, response) => {
-        if (lane?.take(request, response) !== true) handler(request, response);
+        if (route.lane?.take(request, response) !== true) handler(request, response);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = REQUEST_TIMEOUT_MS;
@@ -162,7 +162,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   events.start();
   // The token's role is found once per request, before the rate limiter keys on it.
   const roleOf = keys ? keyChecker(keys) : () => null;
-  lane = new PredictLane({
+  const lane = new PredictLane({
     predictor,
     metrics,
     logger,
@@ -173,6 +173,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     limitPerMinute: options.predictRateLimitPerMinute ?? 120_000,
     cors: (options.corsOrigins?.length ?? 0) > 0,
   });
+  route.lane = lane;
   const context: ApiContext = { system, predictor, metrics, events, options, lane, streams: new Set() };
   app.addHook('preClose', async () => {
     for (const stream of context.streams) stream.end();

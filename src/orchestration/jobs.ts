@@ -34,6 +34,8 @@ const TRIAL_EXPIRE_SECONDS = 23 * 3600;
 export const MONITORING_TICK_CRON = '*/5 * * * *';
 /** A scheduler fires a tick it sees up to this long after its instant (pg-boss's own: 60 s). */
 export const TICK_GRACE_SECONDS = 600;
+/** How long a finished job stays in pg-boss's job table (its id blocks a resend of its tick). */
+const ARCHIVE_COMPLETED_SECONDS = 12 * 3600;
 /** How often each scheduler process looks for a due tick. */
 export const TICK_CHECK_SECONDS = 5;
 
@@ -97,6 +99,8 @@ export class JobQueue {
   readonly #tickWindows = new Map<string, { at: number; latest: Date | null; next: Date }>();
   #ticker: NodeJS.Timeout | null = null;
   #ticking: Promise<FiredTick[]> | null = null;
+  /** The last check of the ticks: when it ended, and why it failed if it did. */
+  #lastCheck: { at: Date; error: string | null } | null = null;
 
   private constructor(
     readonly boss: PgBoss,
@@ -110,6 +114,10 @@ export class JobQueue {
       schema,
       // Cron ticks are fired by this class (see the top of the file), not by pg-boss's timekeeper.
       schedule: false,
+      // A tick's job is made once because pg-boss refuses a second job with its id; that holds
+      // while the first is in the job table, so finished jobs stay there far longer than a tick
+      // can be re-sent (TICK_GRACE_SECONDS). pg-boss's own default, stated so it cannot drift.
+      archiveCompletedAfterSeconds: ARCHIVE_COMPLETED_SECONDS,
       supervise: options.supervise ?? true,
       ...(options.maintenanceIntervalSeconds
         ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }
@@ -211,6 +219,18 @@ export class JobQueue {
     return this.#ticking;
   }
 
+  /**
+   * Whether this process fires the cron schedule, and how its last check went: a scheduler whose
+   * checks fail (the database gone, say) or stopped is not firing ticks, whatever its next run.
+   */
+  schedulerState(): { firing: boolean; lastCheckAt: Date | null; error: string | null } {
+    return {
+      firing: this.#ticker !== null,
+      lastCheckAt: this.#lastCheck?.at ?? null,
+      error: this.#lastCheck?.error ?? null,
+    };
+  }
+
   async #fireDueTicks(): Promise<FiredTick[]> {
     const fired: FiredTick[] = [];
     try {
@@ -237,9 +257,11 @@ export class JobQueue {
         fired.push({ queue, tick, jobId, sent });
       }
     } catch (error) {
+      this.#lastCheck = { at: new Date(), error: (error as Error).message };
       this.options.logger.error('could not fire the scheduled ticks; tried again shortly', error as Error);
       throw error;
     }
+    this.#lastCheck = { at: new Date(), error: null };
     return fired;
   }
 

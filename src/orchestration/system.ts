@@ -27,7 +27,7 @@ import type { RetrainingJobRow } from '../store/retraining-jobs.js';
 import { ModelTrainer } from '../training/model-trainer.js';
 import { TrainingThread } from '../training/training-thread.js';
 import { createTuner } from '../training/parallel-tuner.js';
-import { JobQueue, queueSettingsFromEnvironment, type QueueSettings } from './jobs.js';
+import { JobQueue, queueSettingsFromEnvironment, TICK_CHECK_SECONDS, type QueueSettings } from './jobs.js';
 import type { Tuner } from './pipeline.js';
 import { RetrainingService } from './retraining-service.js';
 
@@ -124,6 +124,24 @@ export class RetrainingSystem {
         const nextRunAt = this.services.retrainingService.nextRuns(1)[0] ?? null;
         if (!this.#queue)
           return { alive: false, nextRunAt, detail: 'the job queue is not running in this process' };
+        const state = this.#queue.schedulerState();
+        if (!state.firing) {
+          return {
+            alive: false,
+            nextRunAt,
+            detail:
+              'this process does not fire the schedule (started without the scheduler); check a process that does',
+          };
+        }
+        if (state.error) return { alive: false, nextRunAt, detail: `its last check failed: ${state.error}` };
+        const lastCheckMs = state.lastCheckAt ? Date.now() - state.lastCheckAt.getTime() : null;
+        if (lastCheckMs !== null && lastCheckMs > SCHEDULER_SILENT_MS) {
+          return {
+            alive: false,
+            nextRunAt,
+            detail: `its last check was ${Math.round(lastCheckMs / 1000)} s ago`,
+          };
+        }
         return { alive: true, nextRunAt };
       },
     };
@@ -319,6 +337,8 @@ export class RetrainingSystem {
   }
 }
 
+/** A scheduler whose last successful check of the ticks is older than this is reported as not firing. */
+const SCHEDULER_SILENT_MS = 6 * TICK_CHECK_SECONDS * 1000;
 /** The product README's factory; one instance per process. */
 /** RETRAINING_TRIAL_THREADS, or one thread per core. */
 export function trialThreadsFromEnvironment(env: NodeJS.ProcessEnv): number {

@@ -66,6 +66,28 @@ describe(`the retraining system with its job queue (${BACKEND})`, () => {
       await system.stop();
     }
   }, 180_000);
+
+  it('says when this process does not fire the schedule, instead of calling the scheduler healthy', async () => {
+    const system = await RetrainingSystem.create(SMALL, {
+      db: test.db,
+      ...(test.url ? { databaseUrl: test.url } : {}),
+      bossSchema,
+      logger: new Logger({ logToConsole: false }),
+      env: {},
+      scheduler: false,
+      worker: false,
+    });
+    try {
+      await system.start();
+      const health = await system.services.retrainingService.checkSystemHealth();
+      expect(health.checks.find((c) => c.name === 'scheduler')).toMatchObject({
+        status: 'degraded',
+        message: expect.stringMatching(/this process does not fire the schedule/),
+      });
+    } finally {
+      await system.stop();
+    }
+  }, 60_000);
 });
 
 describe(`quickStartRetraining and RetrainingFactory (${BACKEND})`, () => {

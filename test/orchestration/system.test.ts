@@ -17,6 +17,17 @@ const SMALL: RetrainingConfigInput = {
 let test: TestDatabase;
 let bossSchema: string;
 
+/** A system on the test database and its own pg-boss schema. */
+const createSystem = (options: Partial<Parameters<typeof RetrainingSystem.create>[1]>) =>
+  RetrainingSystem.create(SMALL, {
+    db: test.db,
+    ...(test.url ? { databaseUrl: test.url } : {}),
+    bossSchema,
+    logger: new Logger({ logToConsole: false }),
+    env: {},
+    ...options,
+  });
+
 describe(`the retraining system with its job queue (${BACKEND})`, () => {
   beforeAll(async () => {
     test = await createTestDatabase();
@@ -30,14 +41,7 @@ describe(`the retraining system with its job queue (${BACKEND})`, () => {
   });
 
   it('queues a retraining, runs it on its worker and reports status with the next runs', async () => {
-    const system = await RetrainingSystem.create(SMALL, {
-      db: test.db,
-      ...(test.url ? { databaseUrl: test.url } : {}),
-      bossSchema,
-      logger: new Logger({ logToConsole: false }),
-      env: {},
-      queue: { pollingIntervalSeconds: 0.5 },
-    });
+    const system = await createSystem({ queue: { pollingIntervalSeconds: 0.5 } });
     try {
       await system.start();
       const service = system.services.retrainingService;
@@ -68,15 +72,7 @@ describe(`the retraining system with its job queue (${BACKEND})`, () => {
   }, 180_000);
 
   it('says when this process does not fire the schedule, instead of calling the scheduler healthy', async () => {
-    const system = await RetrainingSystem.create(SMALL, {
-      db: test.db,
-      ...(test.url ? { databaseUrl: test.url } : {}),
-      bossSchema,
-      logger: new Logger({ logToConsole: false }),
-      env: {},
-      scheduler: false,
-      worker: false,
-    });
+    const system = await createSystem({ scheduler: false, worker: false });
     try {
       await system.start();
       const health = await system.services.retrainingService.checkSystemHealth();

@@ -112,6 +112,52 @@ describe(`retrain start (${BACKEND})`, () => {
     expect(await stop(again)).toBe(0);
   }, 420_000);
 
+  it('trains the demo market’s first model once more when the gates reject it, and says when none is deployed', async () => {
+    // Gates no model can pass (a profit factor of 1000), a short training: the retry is the subject.
+    const strict = await createCliDatabase('retrain-start-rejected');
+    try {
+      const strictConfig = join(strict.dir, 'strict.config.json');
+      writeFileSync(
+        strictConfig,
+        JSON.stringify({
+          ...CONFIG,
+          training: { ...CONFIG.training, epochs: 3 },
+          evaluation: { ...CONFIG.evaluation, minProfitFactor: 1000 },
+        }),
+      );
+      const rejected = spawnRetrain(
+        ['start', '--port', '0', '--config', strictConfig, '--demo', '--seed', '5'],
+        { ...strict.env, RETRAINING_DATA_DIR: strict.env.RETRAINING_DATA_DIR ?? join(strict.dir, 'data') },
+        strict.dir,
+      );
+      running.push(rejected);
+      const [, url, admin] = (await rejected.waitFor(
+        /dashboard: (http:\/\/127\.0\.0\.1:\d+)\/#key=(\S+)/,
+        90_000,
+      )) as string[];
+      await rejected.waitFor(
+        /first model rejected by the gates \(.*profit factor.*\); training another with a new seed \(attempt 2 of 2\)/,
+        180_000,
+      );
+      await rejected.waitFor(/no model deployed \(\w+\): .*rejected.*; the schedule will try again/, 180_000);
+      await rejected.waitFor(/ready at http/, 30_000);
+      expect(rejected.output().match(/training another with a new seed/g)).toHaveLength(1);
+      const jobs = (await fetch(`${url}/v1/jobs`, { headers: { authorization: `Bearer ${admin}` } }).then(
+        (r) => r.json(),
+      )) as { jobs: { trigger: string }[] };
+      expect(jobs.jobs.filter((job) => job.trigger === 'startup')).toHaveLength(2);
+      const prediction = await fetch(`${url}/v1/predict`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ key: 'bot', observation: FEATURE_NAMES.map(() => 0) }),
+      });
+      expect(prediction.status).toBe(503);
+      expect(await stop(rejected)).toBe(0);
+    } finally {
+      await strict.close();
+    }
+  }, 420_000);
+
   it('refuses to listen beyond loopback without keys, weak keys, and a seed that is not an integer', async () => {
     const open = await runRetrain(
       ['start', '--host', '0.0.0.0', '--port', '0', '--config', configFile],

@@ -31,6 +31,9 @@ import { JobQueue, queueSettingsFromEnvironment, TICK_CHECK_SECONDS, type QueueS
 import type { Tuner } from './pipeline.js';
 import { RetrainingService } from './retraining-service.js';
 
+/** A scheduler whose last successful check of the ticks is older than this is reported as not firing. */
+const SCHEDULER_SILENT_MS = 6 * TICK_CHECK_SECONDS * 1000;
+
 export interface RetrainingSystemOptions {
   /** Use this database (the caller closes it); otherwise one is opened from `databaseUrl`/`dataDir`/the environment. */
   db?: Database;
@@ -337,9 +340,6 @@ export class RetrainingSystem {
   }
 }
 
-/** A scheduler whose last successful check of the ticks is older than this is reported as not firing. */
-const SCHEDULER_SILENT_MS = 6 * TICK_CHECK_SECONDS * 1000;
-/** The product README's factory; one instance per process. */
 /** RETRAINING_TRIAL_THREADS, or one thread per core. */
 export function trialThreadsFromEnvironment(env: NodeJS.ProcessEnv): number {
   const text = env.RETRAINING_TRIAL_THREADS?.trim();
@@ -357,6 +357,7 @@ export function trialThreadsFromEnvironment(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
+/** The product README's factory; one instance per process. */
 export class RetrainingFactory {
   static #instance: RetrainingFactory | undefined;
 

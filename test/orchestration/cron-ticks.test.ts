@@ -81,6 +81,7 @@ describe(`two schedulers on one database with a controllable clock (${BACKEND})`
   let test: TestDatabase;
   const bossSchema = uniqueName('boss');
   let clock = new Date('2026-03-06T12:00:00Z');
+  let clockDown = false;
   const queues: JobQueue[] = [];
   // 01:30 in New York, every day: EST (UTC−5) until 2026-03-08, EDT (UTC−4) from then.
   const config = mergeConfig(DEFAULT_RETRAINING_CONFIG, {
@@ -99,7 +100,10 @@ describe(`two schedulers on one database with a controllable clock (${BACKEND})`
         // No timer: the test makes every check itself (a timed check could run with an earlier
         // clock while the test sets a new one, and a check asked for meanwhile joins it).
         schedule: false,
-        now: async () => clock,
+        now: async () => {
+          if (clockDown) throw new Error('the clock cannot be read');
+          return clock;
+        },
       });
       await queue.applySchedule(config);
       queues.push(queue);
@@ -162,5 +166,24 @@ describe(`two schedulers on one database with a controllable clock (${BACKEND})`
       '2026-03-11T05:30:00.000Z',
     ]);
     expect(retraining.filter((tick) => tick?.sent).length).toBe(1);
+  });
+
+  it('record how their last check went, which health reports: a failed check with its reason', async () => {
+    const [queue] = queues;
+    clock = new Date('2026-03-12T05:30:01Z');
+    const before = Date.now();
+    await queue!.fireDueTicks();
+    // These schedulers run no timer (the test checks for them), so they do not fire by themselves.
+    expect(queue!.schedulerState()).toMatchObject({ firing: false, error: null });
+    expect(queue!.schedulerState().lastCheckAt!.getTime()).toBeGreaterThanOrEqual(before);
+    clockDown = true;
+    try {
+      await expect(queue!.fireDueTicks()).rejects.toThrow('the clock cannot be read');
+      expect(queue!.schedulerState().error).toBe('the clock cannot be read');
+    } finally {
+      clockDown = false;
+    }
+    await queue!.fireDueTicks();
+    expect(queue!.schedulerState().error).toBeNull();
   });
 });

@@ -10,6 +10,14 @@
  * its job with an id derived from the tick's instant: pg-boss inserts a job id once, so a tick is
  * one job however many processes send it, and a tick missed while no scheduler ran (a restart
  * across it) still fires when one is back within `TICK_GRACE_SECONDS`.
+ *
+ * pg-boss 10 only polls: a worker finds a job queued by another process up to a polling interval
+ * later (2 s by default), and in a hyperparameter search on several processes every trial would
+ * wait that long for a free worker. On a PostgreSQL server, a process that queues a job therefore
+ * NOTIFYs the queue's name on a channel of the pg-boss schema, and every process working that queue
+ * LISTENs and wakes its workers at once; polling stays as the fallback (a lost connection, a missed
+ * notification). On the embedded database there is one process, and its own workers are woken
+ * directly.
  */
 import { createHash } from 'node:crypto';
 import parser from 'cron-parser';
@@ -101,10 +109,17 @@ export class JobQueue {
   #ticking: Promise<FiredTick[]> | null = null;
   /** The last check of the ticks: when it ended, and why it failed if it did. */
   #lastCheck: { at: Date; error: string | null } | null = null;
+  /** pg-boss's id of this process's retraining worker, once it works that queue. */
+  #retrainingWorker: string | null = null;
+  /** Stops listening for other processes' wake-ups; set while this process works a queue. */
+  #stopListening: Promise<(() => Promise<void>) | null> | null = null;
 
   private constructor(
     readonly boss: PgBoss,
     private readonly options: JobQueueOptions,
+    private readonly db: Database,
+    /** Where processes say a job was queued (server only); null on the embedded database. */
+    private readonly wakeChannel: string | null,
   ) {}
 
   static async start(db: Database, options: JobQueueOptions): Promise<JobQueue> {
@@ -150,7 +165,7 @@ export class JobQueue {
       expireInSeconds: TRIAL_EXPIRE_SECONDS,
       retryLimit: 0,
     });
-    return new JobQueue(boss, options);
+    return new JobQueue(boss, options, db, db.kind === 'server' ? wakeChannel(schema) : null);
   }
 
   get trialLeaseSeconds(): number {
@@ -170,6 +185,8 @@ export class JobQueue {
   async enqueueRetraining(data: RetrainingJobData): Promise<string> {
     const id = await this.boss.send(RETRAINING_QUEUE, data);
     if (!id) throw new Error('the job queue refused the retraining job');
+    this.#wake(RETRAINING_QUEUE);
+    await this.#announce(RETRAINING_QUEUE);
     return id;
   }
 
@@ -249,6 +266,10 @@ export class JobQueue {
           queue === RETRAINING_QUEUE ? { ...schedule.data, scheduledFor: tick.toISOString() } : schedule.data;
         const sent = (await this.boss.send(queue, data, { id: jobId })) !== null;
         this.#lastTicks.set(queue, tick.getTime());
+        if (sent) {
+          this.#wake(queue);
+          await this.#announce(queue);
+        }
         if (sent && queue === RETRAINING_QUEUE)
           this.options.logger.info('scheduled retraining queued', {
             scheduledFor: tick.toISOString(),
@@ -276,14 +297,18 @@ export class JobQueue {
    * coordinates a study.
    */
   async workRetraining(handler: (data: RetrainingJobData, id: string) => Promise<void>): Promise<void> {
-    await this.boss.work<RetrainingJobData>(
+    const id: string = await this.boss.work<RetrainingJobData>(
       RETRAINING_QUEUE,
       { batchSize: 1, pollingIntervalSeconds: this.pollingIntervalSeconds },
       async ([job]) => {
-        if (job) await handler(job.data, job.id);
+        if (!job) return;
+        await handler(job.data, job.id);
+        this.boss.notifyWorker(id); // another may be waiting: ask again now, not after a poll interval
       },
     );
+    this.#retrainingWorker = id;
     this.#working = true;
+    await this.#listenForWakeUps();
     await this.#trialSlots?.(this);
   }
 
@@ -297,7 +322,8 @@ export class JobQueue {
   async enqueueTrial(data: TrialJobData): Promise<string> {
     const id = await this.boss.send(TRIALS_QUEUE, data);
     if (!id) throw new Error(`the job queue refused trial ${data.number} of job ${data.jobId}`);
-    for (const worker of this.#trialWorkers) this.boss.notifyWorker(worker);
+    this.#wake(TRIALS_QUEUE);
+    await this.#announce(TRIALS_QUEUE);
     return id;
   }
 
@@ -330,15 +356,57 @@ export class JobQueue {
   /** Takes trial jobs in this process, `slots` at a time, until `stopWorkingTrials` or `stop`. */
   async workTrials(slots: number, handler: (data: TrialJobData, id: string) => Promise<void>): Promise<void> {
     for (let slot = 0; slot < slots; slot++) {
-      const id = await this.boss.work<TrialJobData>(
+      const id: string = await this.boss.work<TrialJobData>(
         TRIALS_QUEUE,
         { batchSize: 1, pollingIntervalSeconds: this.pollingIntervalSeconds },
         async ([job]) => {
-          if (job) await handler(job.data, job.id);
+          if (!job) return;
+          await handler(job.data, job.id);
+          this.boss.notifyWorker(id); // another may be waiting: ask again now, not after a poll interval
         },
       );
       this.#trialWorkers.push(id);
     }
+    await this.#listenForWakeUps();
+  }
+
+  /** Wakes this process's workers of `queue` (all of them for ''), so they fetch now instead of at their next poll. */
+  #wake(queue: string): void {
+    if ((queue === TRIALS_QUEUE || queue === '') && this.#trialWorkers.length > 0)
+      for (const worker of this.#trialWorkers) this.boss.notifyWorker(worker);
+    if ((queue === RETRAINING_QUEUE || queue === '') && this.#retrainingWorker)
+      this.boss.notifyWorker(this.#retrainingWorker);
+  }
+
+  /**
+   * Tells the other processes on the server that a job of `queue` was queued. The job is already
+   * stored: a notification that fails only leaves it to their next poll.
+   */
+  async #announce(queue: string): Promise<void> {
+    if (!this.wakeChannel) return;
+    try {
+      await this.db.query('SELECT pg_notify($1, $2)', [this.wakeChannel, queue]);
+    } catch (error) {
+      this.options.logger.debug('could not notify the other workers of a queued job; they poll for it', {
+        queue,
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  /** Once this process works a queue on a server: wake its workers when another process queues a job. */
+  async #listenForWakeUps(): Promise<void> {
+    if (!this.wakeChannel || this.#stopListening) return;
+    this.#stopListening = this.db
+      // A reconnected listener is called with '' (it may have missed some): every worker fetches.
+      .listen(this.wakeChannel, (queue) => this.#wake(queue))
+      .catch((error: unknown) => {
+        this.options.logger.warn('LISTEN unavailable; workers find queued jobs by polling', {
+          error: (error as Error).message,
+        });
+        return null;
+      });
+    await this.#stopListening;
   }
 
   /** Stops fetching trial jobs (the ones running finish on their own). */
@@ -359,6 +427,7 @@ export class JobQueue {
    * slots keep serving other workers' studies. `workRetraining`/`workMonitoring` take them up again.
    */
   async pauseWork(): Promise<void> {
+    this.#retrainingWorker = null;
     await this.boss.offWork(RETRAINING_QUEUE);
     await this.boss.offWork(MONITORING_QUEUE);
   }
@@ -367,9 +436,17 @@ export class JobQueue {
   async stop(timeoutMs = 30_000): Promise<void> {
     clearInterval(this.#ticker ?? undefined);
     this.#ticker = null;
+    const stopListening = await this.#stopListening;
+    this.#stopListening = null;
+    await stopListening?.().catch(() => undefined);
     await this.#ticking?.catch(() => undefined);
     await this.boss.stop({ graceful: true, wait: true, close: true, timeout: timeoutMs });
   }
+}
+
+/** The LISTEN channel of the queues in pg-boss schema `schema` (NOTIFY reaches the whole database). */
+function wakeChannel(schema: string): string {
+  return `jobs_${schema.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
 }
 
 async function ensureQueue(boss: PgBoss, queue: PgBoss.Queue): Promise<void> {

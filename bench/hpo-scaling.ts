@@ -123,7 +123,6 @@ async function processSeconds(url: string, processes: number): Promise<number> {
               DATABASE_URL: childUrl.toString(),
               RETRAINING_BOSS_SCHEMA: bossSchema,
               RETRAINING_CONFIG_JSON: JSON.stringify({ schedule: { enabled: false } }),
-              RETRAINING_QUEUE_POLL_SECONDS: '0.5',
               LOG_LEVEL: 'warn',
             },
             stdio: ['ignore', 'ignore', 'inherit'],

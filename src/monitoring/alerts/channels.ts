@@ -272,8 +272,26 @@ function smtpSecrets(smtpUrl: string): string[] {
   return secrets.sort((a, b) => b.length - a.length);
 }
 
+/**
+ * `signal`, also aborted after `timeoutMs`. A timer of its own holds the controller: Node.js 20's
+ * `AbortSignal.any` holds an `AbortSignal.timeout` only weakly, and one collected before it fired
+ * never fired (see sendWithTimeout in dispatcher.ts).
+ */
 function withTimeout(signal: AbortSignal, timeoutMs: number | undefined): AbortSignal {
-  return timeoutMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  if (timeoutMs === undefined) return signal;
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
+  timer.unref();
+  const onAbort = () => {
+    clearTimeout(timer);
+    controller.abort(signal.reason);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return controller.signal;
 }
 
 function slackEscape(text: string): string {

@@ -214,22 +214,27 @@ async function sendWithTimeout(
   timeoutMs: number,
   abandon: AbortSignal,
 ): Promise<void> {
-  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), abandon]);
-  let onAbort: () => void = () => {};
-  const timedOut = new Promise<never>((_, reject) => {
-    onAbort = () =>
-      reject(
-        new AlertDeliveryError(
-          channel.name,
-          abandon.aborted ? 'abandoned at shutdown' : `timed out after ${timeoutMs} ms`,
-        ),
-      );
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  // One controller aborted by a timer this function holds, not `AbortSignal.any` over
+  // `AbortSignal.timeout`: Node.js 20 holds the timeout signal only weakly there, and a garbage
+  // collection before it fires left tries hanging far past their limit (seen on CI: a 1.5 s
+  // webhook try still waiting 35 s later, an SMTP one ended by nodemailer's own 10 s).
+  const controller = new AbortController();
+  let fail: (error: AlertDeliveryError) => void = () => {};
+  const ended = new Promise<never>((_, reject) => (fail = reject));
+  const stop = (reason: string) => {
+    const error = new AlertDeliveryError(channel.name, reason);
+    controller.abort(error);
+    fail(error);
+  };
+  const timer = setTimeout(() => stop(`timed out after ${timeoutMs} ms`), timeoutMs);
+  const onAbandon = () => stop('abandoned at shutdown');
+  if (abandon.aborted) onAbandon();
+  else abandon.addEventListener('abort', onAbandon, { once: true });
   try {
-    await Promise.race([channel.send(alert, signal), timedOut]);
+    await Promise.race([channel.send(alert, controller.signal), ended]);
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
+    abandon.removeEventListener('abort', onAbandon);
   }
 }
 

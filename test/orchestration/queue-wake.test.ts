@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { Logger } from '../../src/logging/logger.js';
-import { JobQueue, TRIALS_QUEUE, type RetrainingJobData } from '../../src/orchestration/jobs.js';
+import { type JobQueue, TRIALS_QUEUE, type RetrainingJobData } from '../../src/orchestration/jobs.js';
 import type { TrialJobData } from '../../src/training/trial-job.js';
 import { BACKEND, createTestDatabase, uniqueName, type TestDatabase } from '../helpers/database.js';
+import { startTestQueue } from '../helpers/queue.js';
 
 const logger = new Logger({ logToConsole: false });
 /** Far longer than any wait below: a job taken in time was woken for, not found by a poll. */
@@ -14,14 +15,7 @@ const bossSchema = uniqueName('boss');
 const queues: JobQueue[] = [];
 
 async function startQueue(): Promise<JobQueue> {
-  const queue = await JobQueue.start(test.db, {
-    ...(test.url ? { url: test.url } : {}),
-    schema: bossSchema,
-    logger,
-    schedule: false,
-    supervise: false,
-    pollingIntervalSeconds: POLL_SECONDS,
-  });
+  const queue = await startTestQueue(test, bossSchema, logger, { pollingIntervalSeconds: POLL_SECONDS });
   queues.push(queue);
   return queue;
 }

@@ -28,6 +28,7 @@ import type { TrialOutcome, TrialTask } from '../../src/training/trial.js';
 import { DEFAULT_PPO_SEARCH_SPACE } from '../../src/tuning/search-space.js';
 import { TpeSampler } from '../../src/tuning/tpe.js';
 import { BACKEND, createTestDatabase, uniqueName, type TestDatabase } from '../helpers/database.js';
+import { startTestQueue } from '../helpers/queue.js';
 
 const logger = new Logger({ logToConsole: false });
 // 8 iterations per trial (the shortest), two trials: enough for a study, short for CI.
@@ -45,15 +46,7 @@ const queues: JobQueue[] = [];
 const runners: TrialRunner[] = [];
 
 async function startQueue(settings: Partial<JobQueueOptions> = {}): Promise<JobQueue> {
-  const queue = await JobQueue.start(test.db, {
-    ...(test.url ? { url: test.url } : {}),
-    schema: bossSchema,
-    logger,
-    schedule: false,
-    supervise: false,
-    pollingIntervalSeconds: 0.5,
-    ...settings,
-  });
+  const queue = await startTestQueue(test, bossSchema, logger, { pollingIntervalSeconds: 0.5, ...settings });
   queues.push(queue);
   return queue;
 }

@@ -52,8 +52,19 @@ const trial = (number: number) =>
     seed: number,
   }) as unknown as TrialJobData;
 
-/** Long enough for a worker's first (empty) fetch to end and its poll interval to begin. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 1_500));
+/**
+ * A queue working both queues with one slot each, once their first (empty) fetch has ended and
+ * their poll interval begun.
+ */
+async function idleWorker() {
+  const queue = await startQueue();
+  const retrainings = inbox<RetrainingJobData>();
+  const trials = inbox<TrialJobData>();
+  await queue.workRetraining(retrainings.handler);
+  await queue.workTrials(1, trials.handler);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  return { queue, retrainings, trials };
+}
 
 describe(`queued jobs wake idle workers instead of waiting for their poll (${BACKEND})`, () => {
   beforeAll(async () => {
@@ -68,12 +79,7 @@ describe(`queued jobs wake idle workers instead of waiting for their poll (${BAC
   });
 
   it('takes a job queued in the same process at once', async () => {
-    const queue = await startQueue();
-    const retrainings = inbox<RetrainingJobData>();
-    const trials = inbox<TrialJobData>();
-    await queue.workRetraining(retrainings.handler);
-    await queue.workTrials(1, trials.handler);
-    await settle();
+    const { queue, retrainings, trials } = await idleWorker();
 
     const started = performance.now();
     const retraining = retrainings.next(10_000);
@@ -92,13 +98,8 @@ describe(`queued jobs wake idle workers instead of waiting for their poll (${BAC
     async () => {
       // Two queues with pg-boss instances of their own, as two processes: no in-process wake-up
       // reaches from one to the other.
-      const worker = await startQueue();
+      const { retrainings, trials } = await idleWorker();
       const sender = await startQueue();
-      const retrainings = inbox<RetrainingJobData>();
-      const trials = inbox<TrialJobData>();
-      await worker.workRetraining(retrainings.handler);
-      await worker.workTrials(1, trials.handler);
-      await settle();
 
       // The control: a job sent without the notification waits for the next poll.
       const unannounced = trials.next(3_000);
